@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * tcflow: clsact ingress and egress programs that count every frame per
+ * 5-tuple flow and per interface, as spec/flow-key.md says. They only
+ * observe: the verdict is always TC_ACT_UNSPEC so that the next filter on
+ * the hook (a CNI's, say) still runs.
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include "tcflow.h"
+#include "parse.bpf.h"
+
+/* Set by user space before load: capture replay through BPF_PROG_TEST_RUN. */
+const volatile __u8 cfg_replay = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TCFLOW_DEFAULT_FLOW_ENTRIES);
+	__type(key, struct flow_key);
+	__type(value, struct flow_value);
+} flows SEC(".maps");
+
+/* Sized and filled by user space with one entry per hook, so it never evicts. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 64);
+	__type(key, struct iface_key);
+	__type(value, struct iface_value);
+} iface_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TCFLOW_LOSS_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} losses SEC(".maps");
+
+static __always_inline void count_loss(__u32 slot)
+{
+	__u64 *n = bpf_map_lookup_elem(&losses, &slot);
+
+	if (n)
+		*n += 1;
+}
+
+static __always_inline struct iface_value *iface_entry(const struct iface_key *key)
+{
+	static const struct iface_value zero;
+	struct iface_value *v = bpf_map_lookup_elem(&iface_stats, key);
+
+	if (v)
+		return v;
+	/* Not pre-created (replay, or an ifindex user space did not expect). */
+	bpf_map_update_elem(&iface_stats, key, &zero, BPF_NOEXIST);
+	v = bpf_map_lookup_elem(&iface_stats, key);
+	if (!v)
+		count_loss(TCFLOW_LOSS_IFACE_UPDATE);
+	return v;
+}
+
+static __always_inline void count_iface(__u32 ifindex, __u8 dir, int verdict,
+					__u32 fam, __u64 segs, __u64 len)
+{
+	struct iface_key key = { .ifindex = ifindex, .direction = dir };
+	struct iface_value *v = iface_entry(&key);
+
+	if (!v || fam >= TCFLOW_FAM_MAX)
+		return;
+	v->packets[fam] += segs;
+	v->bytes[fam] += len;
+	if (verdict == PARSE_MALFORMED)
+		v->malformed += segs;
+}
+
+static __always_inline void count_flow(const struct flow_key *key, __u64 segs, __u64 len)
+{
+	struct flow_value init = { .packets = segs, .bytes = len };
+	struct flow_value *v = bpf_map_lookup_elem(&flows, key);
+	long err;
+
+	if (!v) {
+		err = bpf_map_update_elem(&flows, key, &init, BPF_NOEXIST);
+		if (!err)
+			return;
+		/* Another CPU inserted the same flow first: add to its entry. */
+		v = err == -17 /* EEXIST */ ? bpf_map_lookup_elem(&flows, key) : NULL;
+		if (!v) {
+			count_loss(TCFLOW_LOSS_FLOW_UPDATE);
+			return;
+		}
+	}
+	__sync_fetch_and_add(&v->packets, segs);
+	__sync_fetch_and_add(&v->bytes, len);
+}
+
+static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
+{
+	struct flow_key key;
+	__u64 len = skb->len, segs = skb->gso_segs > 1 ? skb->gso_segs : 1;
+	__u32 limit = skb->len;
+	int verdict;
+
+	if (cfg_replay) {
+		/* Every record is one packet of its captured length. */
+		len = skb->cb[TCFLOW_CB_CAPLEN];
+		segs = 1;
+		limit = len < limit ? len : limit;
+	}
+	__builtin_memset(&key, 0, sizeof(key));
+	key.ifindex = cfg_replay ? 0 : skb->ifindex;
+	key.direction = dir;
+	verdict = parse_frame(skb, limit, &key);
+	count_iface(key.ifindex, dir, verdict, key.family, segs, len);
+	if (verdict == PARSE_FLOW)
+		count_flow(&key, segs, len);
+	return TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int tcflow_ingress(struct __sk_buff *skb)
+{
+	return handle(skb, TCFLOW_DIR_INGRESS);
+}
+
+SEC("tc")
+int tcflow_egress(struct __sk_buff *skb)
+{
+	return handle(skb, TCFLOW_DIR_EGRESS);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,35 @@
+dnl TCFLOW_CHECK_LIBS
+dnl Finds every library with pkg-config and, when one is missing, stops
+dnl with the name of the Debian package that provides it.
+AC_DEFUN([TCFLOW_PKG], [
+  PKG_CHECK_MODULES([$1], [$2], [],
+    [AC_MSG_ERROR([$2 not found: install the Debian package $3 (apt-get install $3)])])
+])
+
+AC_DEFUN([TCFLOW_CHECK_LIBS], [
+  TCFLOW_PKG([LIBBPF], [libbpf >= 0.8], [libbpf-dev])
+  TCFLOW_PKG([LIBELF], [libelf], [libelf-dev])
+  TCFLOW_PKG([ZLIB], [zlib], [zlib1g-dev])
+  TCFLOW_PKG([MHD], [libmicrohttpd >= 0.9.71], [libmicrohttpd-dev])
+  TCFLOW_PKG([PCAP], [libpcap], [libpcap-dev])
+  TCFLOW_PKG([CHECK], [check >= 0.11], [check])
+  LIBBPF_VERSION=`$PKG_CONFIG --modversion libbpf`
+  MHD_VERSION=`$PKG_CONFIG --modversion libmicrohttpd`
+  AC_SUBST([LIBBPF_VERSION])
+
+  dnl Confirm the headers really compile, not just that a .pc file exists.
+  tcflow_save_CPPFLAGS=$CPPFLAGS
+  CPPFLAGS="$CPPFLAGS $LIBBPF_CFLAGS $MHD_CFLAGS $PCAP_CFLAGS"
+  AC_CHECK_HEADERS([bpf/libbpf.h microhttpd.h pcap/pcap.h zlib.h], [],
+    [AC_MSG_ERROR([header $ac_header missing: install libbpf-dev, libmicrohttpd-dev, libpcap-dev and zlib1g-dev])])
+  CPPFLAGS=$tcflow_save_CPPFLAGS
+  AX_PTHREAD_SIMPLE
+])
+
+dnl AX_PTHREAD_SIMPLE: glibc has pthreads in libc; -pthread keeps older ones right.
+AC_DEFUN([AX_PTHREAD_SIMPLE], [
+  PTHREAD_CFLAGS=-pthread
+  PTHREAD_LIBS=-pthread
+  AC_SUBST([PTHREAD_CFLAGS])
+  AC_SUBST([PTHREAD_LIBS])
+])

@@ -1,0 +1,31 @@
+#!/bin/sh
+# Installs the Debian/Ubuntu packages tcflow_exporter needs to build and to
+# run its tests, when any of them is missing. Safe to run again.
+set -eu
+
+PKGS="build-essential autoconf automake pkg-config clang llvm
+libbpf-dev libelf-dev zlib1g-dev libmicrohttpd-dev libpcap-dev check
+iproute2 curl prometheus python3"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing="$missing $p"
+done
+# bpftool is its own package on Debian; Ubuntu ships it in linux-tools.
+command -v bpftool >/dev/null 2>&1 || [ -x /usr/sbin/bpftool ] || missing="$missing BPFTOOL"
+
+[ -z "$missing" ] && exit 0
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+echo "installing:$missing" >&2
+$SUDO apt-get update -qq
+bpftool_pkg=""
+case "$missing" in *BPFTOOL*)
+	if apt-cache show bpftool >/dev/null 2>&1; then bpftool_pkg=bpftool
+	else bpftool_pkg="linux-tools-common linux-tools-generic"; fi ;;
+esac
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends \
+	$(echo "$missing" | sed 's/BPFTOOL//') $bpftool_pkg >/dev/null

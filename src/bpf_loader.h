@@ -1,0 +1,22 @@
+/* The BPF object's lifecycle: open the skeleton, configure, load. */
+#ifndef TCFLOW_BPF_LOADER_H
+#define TCFLOW_BPF_LOADER_H
+
+#include <stdint.h>
+
+struct tcflow;
+
+struct loader_opts {
+	uint32_t flow_max_entries;
+	uint32_t n_interfaces;	/* sizes the interface table exactly */
+	int replay;		/* capture replay: see cfg_replay */
+};
+
+/* Returns the loaded skeleton, or NULL after logging one line naming why. */
+struct tcflow *bpf_loader_load(const struct loader_opts *opts);
+/* Creates the interface's entries (both directions, or ingress only), so
+ * the kernel never has to insert into the interface table. */
+int bpf_loader_add_iface(struct tcflow *skel, uint32_t ifindex, int ingress_only);
+void bpf_loader_destroy(struct tcflow *skel);
+
+#endif

@@ -1,0 +1,224 @@
+#include "flags.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "tcflow.h"
+
+enum {
+	OPT_INTERFACE = 256,
+	OPT_TC_PRIORITY,
+	OPT_TC_HANDLE,
+	OPT_FLOW_MAX_ENTRIES,
+	OPT_PCAP,
+	OPT_ONCE,
+	OPT_LISTEN,
+	OPT_PATH,
+	OPT_MAX_REQUESTS,
+	OPT_DISABLE_EXPORTER,
+	OPT_LOG_LEVEL,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+static const struct option options[] = {
+	{ "interface", required_argument, NULL, OPT_INTERFACE },
+	{ "tc.priority", required_argument, NULL, OPT_TC_PRIORITY },
+	{ "tc.handle", required_argument, NULL, OPT_TC_HANDLE },
+	{ "flow.max-entries", required_argument, NULL, OPT_FLOW_MAX_ENTRIES },
+	{ "pcap", required_argument, NULL, OPT_PCAP },
+	{ "once", no_argument, NULL, OPT_ONCE },
+	{ "web.listen-address", required_argument, NULL, OPT_LISTEN },
+	{ "web.telemetry-path", required_argument, NULL, OPT_PATH },
+	{ "web.max-requests", required_argument, NULL, OPT_MAX_REQUESTS },
+	{ "web.disable-exporter-metrics", no_argument, NULL, OPT_DISABLE_EXPORTER },
+	{ "log.level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+void flags_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->tc_priority = 1;
+	cfg->tc_handle = 0x7cf1;
+	cfg->flow_max_entries = TCFLOW_DEFAULT_FLOW_ENTRIES;
+	cfg->listen_address = ":9892";
+	cfg->telemetry_path = "/metrics";
+	cfg->max_requests = 40;
+	cfg->log_level = LOG_INFO;
+}
+
+void flags_usage(FILE *out)
+{
+	fprintf(out,
+"Usage: tcflow_exporter [FLAGS]\n"
+"Counts every packet per 5-tuple with eBPF TC programs and serves the\n"
+"counts as Prometheus metrics.\n"
+"\n"
+"  --interface=NAME              attach to NAME (repeatable, up to %d)\n"
+"  --tc.priority=N               tc filter priority, 1-65535 (default 1)\n"
+"  --tc.handle=N                 tc filter handle, decimal or 0x hex (default 0x7cf1)\n"
+"  --flow.max-entries=N          size of the flow table (default %d)\n"
+"  --pcap=FILE                   replay a pcap/pcapng file instead of attaching\n"
+"  --once                        with --pcap: print the metrics and exit\n"
+"  --web.listen-address=ADDR     [host]:port to listen on (default :9892)\n"
+"  --web.telemetry-path=PATH     path of the metrics (default /metrics)\n"
+"  --web.max-requests=N          concurrent HTTP connections (default 40)\n"
+"  --web.disable-exporter-metrics  leave out the process_* metrics\n"
+"  --log.level=LEVEL             error, warn, info or debug (default info)\n"
+"  --help, --version\n",
+		MAX_INTERFACES, TCFLOW_DEFAULT_FLOW_ENTRIES);
+}
+
+static enum flags_result fail(char err[FLAGS_ERR_LEN], const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static enum flags_result fail(char err[FLAGS_ERR_LEN], const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, FLAGS_ERR_LEN, fmt, ap);
+	va_end(ap);
+	return FLAGS_ERROR;
+}
+
+int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static enum flags_result number_flag(const char *flag, const char *arg, uint32_t min,
+				     uint32_t max, uint32_t *out, char err[FLAGS_ERR_LEN])
+{
+	if (parse_u32(arg, min, max, out))
+		return fail(err, "invalid value for --%s: \"%s\" (want a whole number from %u to %u)",
+			    flag, arg, min, max);
+	return FLAGS_OK;
+}
+
+static enum flags_result add_interface(struct config *cfg, const char *name,
+				       char err[FLAGS_ERR_LEN])
+{
+	if (!*name || strlen(name) >= IFNAMSIZ || strchr(name, '/') || strchr(name, ' '))
+		return fail(err, "invalid value for --interface: \"%s\" is not an interface name", name);
+	for (int i = 0; i < cfg->n_interfaces; i++)
+		if (strcmp(cfg->interfaces[i], name) == 0)
+			return fail(err, "invalid value for --interface: \"%s\" is given twice", name);
+	if (cfg->n_interfaces == MAX_INTERFACES)
+		return fail(err, "too many --interface flags: at most %d", MAX_INTERFACES);
+	cfg->interfaces[cfg->n_interfaces++] = name;
+	return FLAGS_OK;
+}
+
+static enum flags_result apply(struct config *cfg, int opt, const char *arg,
+			       char err[FLAGS_ERR_LEN])
+{
+	switch (opt) {
+	case OPT_INTERFACE:
+		return add_interface(cfg, arg, err);
+	case OPT_TC_PRIORITY:
+		return number_flag("tc.priority", arg, 1, 65535, &cfg->tc_priority, err);
+	case OPT_TC_HANDLE:
+		return number_flag("tc.handle", arg, 1, UINT32_MAX, &cfg->tc_handle, err);
+	case OPT_FLOW_MAX_ENTRIES:
+		return number_flag("flow.max-entries", arg, 1, 1U << 26, &cfg->flow_max_entries, err);
+	case OPT_MAX_REQUESTS:
+		return number_flag("web.max-requests", arg, 1, 10000, &cfg->max_requests, err);
+	case OPT_PCAP:
+		if (!*arg)
+			return fail(err, "invalid value for --pcap: the file name is empty");
+		cfg->pcap_file = arg;
+		return FLAGS_OK;
+	case OPT_ONCE:
+		cfg->once = 1;
+		return FLAGS_OK;
+	case OPT_LISTEN:
+		if (!strchr(arg, ':'))
+			return fail(err, "invalid value for --web.listen-address: \"%s\" (want [host]:port)", arg);
+		cfg->listen_address = arg;
+		return FLAGS_OK;
+	case OPT_PATH:
+		if (arg[0] != '/')
+			return fail(err, "invalid value for --web.telemetry-path: \"%s\" (must start with /)", arg);
+		cfg->telemetry_path = arg;
+		return FLAGS_OK;
+	case OPT_DISABLE_EXPORTER:
+		cfg->disable_exporter_metrics = 1;
+		return FLAGS_OK;
+	case OPT_LOG_LEVEL:
+		cfg->log_level = log_parse_level(arg);
+		if (cfg->log_level < 0)
+			return fail(err, "invalid value for --log.level: \"%s\" (want error, warn, info or debug)", arg);
+		return FLAGS_OK;
+	}
+	return fail(err, "internal error: unhandled flag %d", opt);
+}
+
+static enum flags_result check_combination(const struct config *cfg, char err[FLAGS_ERR_LEN])
+{
+	if (cfg->once && !cfg->pcap_file)
+		return fail(err, "--once needs --pcap=FILE");
+	if (cfg->pcap_file && cfg->n_interfaces)
+		return fail(err, "--pcap and --interface exclude each other");
+	if (!cfg->pcap_file && !cfg->n_interfaces)
+		return fail(err, "no --interface given (or --pcap=FILE to replay a capture)");
+	return FLAGS_OK;
+}
+
+static enum flags_result bad_option(int argc, char **argv, int opt, char err[FLAGS_ERR_LEN])
+{
+	const char *arg = optind - 1 < argc ? argv[optind - 1] : "?";
+
+	if (opt == ':')
+		return fail(err, "flag %s needs a value", arg);
+	return fail(err, "unknown flag %s (see --help)", arg);
+}
+
+enum flags_result flags_parse(struct config *cfg, int argc, char **argv,
+			      char err[FLAGS_ERR_LEN])
+{
+	enum flags_result r;
+	int opt;
+
+	err[0] = '\0';
+	optind = 0;	/* reset getopt so tests can parse many times */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+		if (opt == OPT_HELP) {
+			flags_usage(stdout);
+			return FLAGS_EXIT;
+		}
+		if (opt == OPT_VERSION) {
+			printf("tcflow_exporter %s\n", PACKAGE_VERSION);
+			return FLAGS_EXIT;
+		}
+		if (opt == '?' || opt == ':')
+			return bad_option(argc, argv, opt, err);
+		r = apply(cfg, opt, optarg, err);
+		if (r != FLAGS_OK)
+			return r;
+	}
+	if (optind < argc)
+		return fail(err, "unexpected argument \"%s\" (flags look like --name=value)", argv[optind]);
+	return check_combination(cfg, err);
+}

@@ -1,0 +1,40 @@
+/* Command-line flags, in node_exporter's vocabulary. */
+#ifndef TCFLOW_FLAGS_H
+#define TCFLOW_FLAGS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define MAX_INTERFACES 64
+#define FLAGS_ERR_LEN 512
+
+struct config {
+	const char *interfaces[MAX_INTERFACES];
+	int n_interfaces;
+	uint32_t tc_priority;
+	uint32_t tc_handle;
+	uint32_t flow_max_entries;
+	const char *pcap_file;
+	int once;
+	const char *listen_address;
+	const char *telemetry_path;
+	uint32_t max_requests;
+	int disable_exporter_metrics;
+	int log_level;
+};
+
+enum flags_result {
+	FLAGS_OK = 0,		/* run with the parsed config */
+	FLAGS_EXIT = 1,		/* --help or --version was printed: exit 0 */
+	FLAGS_ERROR = 2,	/* err holds a one-line message: exit 2 */
+};
+
+void flags_defaults(struct config *cfg);
+/* Parses argv into cfg; on FLAGS_ERROR, err says which flag and why. */
+enum flags_result flags_parse(struct config *cfg, int argc, char **argv,
+			      char err[FLAGS_ERR_LEN]);
+void flags_usage(FILE *out);
+/* A whole number in [min, max], decimal or 0x hex: 0, or -1 when not. */
+int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+
+#endif

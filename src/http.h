@@ -1,0 +1,28 @@
+/* The HTTP layer: libmicrohttpd serving /metrics and a landing page. */
+#ifndef TCFLOW_HTTP_H
+#define TCFLOW_HTTP_H
+
+#include "scrape.h"
+
+#define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+struct http_server;
+
+struct http_opts {
+	const char *listen_address;	/* [host]:port */
+	const char *telemetry_path;
+	unsigned int max_connections;
+	unsigned int timeout_seconds;
+};
+
+/* Binds and starts serving; NULL after logging one line naming the cause. */
+struct http_server *http_start(const struct http_opts *opts, struct scraper *scraper);
+void http_stop(struct http_server *srv);
+
+/* Whether an Accept-Encoding value accepts gzip (a q=0 refuses it). */
+int http_accepts_gzip(const char *accept_encoding);
+/* Splits "[host]:port" into a host (NULL for any) and a port. 0 or -1. */
+int http_split_address(const char *addr, char *host, size_t host_len, char *port,
+		       size_t port_len);
+
+#endif

@@ -1,0 +1,156 @@
+/*
+ * tcflow_exporter: counts every packet per 5-tuple with eBPF TC programs
+ * and serves the counts as Prometheus metrics. The lifecycle is linear:
+ * parse flags, load, (replay | listen and attach), wait for a signal,
+ * detach exactly what we attached, exit.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf_loader.h"
+#include "flags.h"
+#include "http.h"
+#include "log.h"
+#include "replay.h"
+#include "scrape.h"
+#include "tc_attach.h"
+#include "tcflow.skel.h"
+
+enum exit_code { EXIT_OK = 0, EXIT_FAILURE_ = 1, EXIT_USAGE = 2 };
+
+static sigset_t stop_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	return set;
+}
+
+/* Blocked before any thread starts, so only sigwait() in main sees them. */
+static void block_stop_signals(void)
+{
+	sigset_t set = stop_signals();
+
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int wait_for_stop(void)
+{
+	sigset_t set = stop_signals();
+	int sig = 0;
+
+	sigwait(&set, &sig);
+	pr_info("received %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	return sig;
+}
+
+static void scraper_for(struct scraper *s, struct tcflow *skel, const struct config *cfg)
+{
+	scraper_init(s, bpf_map__fd(skel->maps.flows), bpf_map__fd(skel->maps.iface_stats),
+		     bpf_map__fd(skel->maps.losses), !cfg->disable_exporter_metrics);
+}
+
+static int print_once(struct scraper *s)
+{
+	struct scrape_body *b = scraper_get(s, 0);
+	int ok;
+
+	if (!b) {
+		pr_err("out of memory while rendering the metrics\n");
+		return -1;
+	}
+	ok = fwrite(b->text.data, 1, b->text.len, stdout) == b->text.len && fflush(stdout) == 0;
+	scraper_put(s, b);
+	if (!ok)
+		pr_err("writing the metrics to stdout failed\n");
+	return ok ? 0 : -1;
+}
+
+static int serve(const struct config *cfg, struct scraper *s, struct tc_set *tc,
+		 struct tcflow *skel)
+{
+	struct http_opts hopts = {
+		.listen_address = cfg->listen_address,
+		.telemetry_path = cfg->telemetry_path,
+		.max_connections = cfg->max_requests,
+		.timeout_seconds = 10,
+	};
+	struct http_server *srv = http_start(&hopts, s);
+
+	if (!srv)
+		return -1;
+	if (tc && tc_attach_all(tc, skel, cfg)) {
+		http_stop(srv);
+		return -1;
+	}
+	wait_for_stop();
+	http_stop(srv);
+	if (tc)
+		tc_detach_all(tc);
+	return 0;
+}
+
+static int run_replay(const struct config *cfg, struct tcflow *skel, struct scraper *s)
+{
+	struct replay_result res;
+	int err = replay_file(bpf_program__fd(skel->progs.tcflow_ingress), cfg->pcap_file, &res);
+
+	pr_info("replayed %llu records of \"%s\"\n", (unsigned long long)res.records,
+		cfg->pcap_file);
+	/* What was counted before a damaged record still goes out. */
+	if (cfg->once)
+		return print_once(s) || err ? -1 : 0;
+	if (err)
+		return -1;
+	return serve(cfg, s, NULL, skel);
+}
+
+int main(int argc, char **argv)
+{
+	static struct tc_set tc;
+	struct config cfg;
+	struct scraper scraper;
+	struct tcflow *skel;
+	char err[FLAGS_ERR_LEN];
+	int rc;
+
+	flags_defaults(&cfg);
+	switch (flags_parse(&cfg, argc, argv, err)) {
+	case FLAGS_EXIT:
+		return EXIT_OK;
+	case FLAGS_ERROR:
+		pr_err("%s\n", err);
+		return EXIT_USAGE;
+	case FLAGS_OK:
+		break;
+	}
+	log_set_level(cfg.log_level);
+	log_route_libbpf();
+	block_stop_signals();
+
+	struct loader_opts lopts = {
+		.flow_max_entries = cfg.flow_max_entries,
+		.n_interfaces = (uint32_t)cfg.n_interfaces,
+		.replay = cfg.pcap_file != NULL,
+	};
+	skel = bpf_loader_load(&lopts);
+	if (!skel)
+		return EXIT_FAILURE_;
+	/* Replay's one hook shows up in the totals even for an empty capture. */
+	if (cfg.pcap_file && bpf_loader_add_iface(skel, 0, 1)) {
+		pr_err("preparing the interface counters failed\n");
+		bpf_loader_destroy(skel);
+		return EXIT_FAILURE_;
+	}
+	scraper_for(&scraper, skel, &cfg);
+	rc = cfg.pcap_file ? run_replay(&cfg, skel, &scraper) : serve(&cfg, &scraper, &tc, skel);
+	scraper_destroy(&scraper);
+	bpf_loader_destroy(skel);
+	return rc ? EXIT_FAILURE_ : EXIT_OK;
+}

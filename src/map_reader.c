@@ -1,0 +1,211 @@
+#include "map_reader.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+
+#define BATCH_ENTRIES 4096
+
+static int drain_batch(int fd, size_t key_size, size_t value_size, map_entry_cb cb, void *ctx)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint32_t count, chunk = BATCH_ENTRIES;
+	uint64_t token = 0;
+	char *keys = NULL, *values = NULL;
+	int first = 1, err = 0, done = 0;
+
+	while (!done && !err) {
+		if (!keys) {
+			keys = malloc(chunk * key_size);
+			values = malloc(chunk * value_size);
+			if (!keys || !values) {
+				err = -ENOMEM;
+				break;
+			}
+		}
+		count = chunk;
+		if (bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, values,
+					 &count, &opts)) {
+			err = -errno;
+			if (err == -ENOENT) {	/* the last batch: count may be > 0 */
+				done = 1;
+				err = 0;
+			} else if (err == -ENOSPC && count == 0 && chunk < (1U << 20)) {
+				/* A hash bucket held more than chunk entries: grow, retry. */
+				chunk *= 2;
+				free(keys);
+				free(values);
+				keys = values = NULL;
+				err = 0;
+				continue;
+			} else {
+				break;
+			}
+		}
+		first = 0;
+		for (uint32_t i = 0; i < count && !err; i++)
+			err = cb(ctx, keys + i * key_size, values + i * value_size);
+	}
+	free(keys);
+	free(values);
+	return err;
+}
+
+/* Kernels before 5.6 have no batch ops on hash maps. */
+static int drain_iterate(int fd, size_t key_size, size_t value_size, map_entry_cb cb, void *ctx)
+{
+	char *key = calloc(2, key_size), *next = key + key_size;
+	char *value = malloc(value_size);
+	void *prev = NULL;
+	int err = 0;
+
+	if (!key || !value) {
+		free(key);
+		free(value);
+		return -ENOMEM;
+	}
+	while (!err && bpf_map_get_next_key(fd, prev, next) == 0) {
+		if (bpf_map_lookup_elem(fd, next, value) == 0)
+			err = cb(ctx, next, value);
+		/* else: deleted between the two calls (LRU eviction); skip it */
+		memcpy(key, next, key_size);
+		prev = key;
+	}
+	free(key);
+	free(value);
+	return err;
+}
+
+int map_drain(int fd, size_t key_size, size_t value_size, map_entry_cb cb, void *ctx)
+{
+	int err = drain_batch(fd, key_size, value_size, cb, ctx);
+
+	if (err == -EINVAL || err == -ENOTSUP || err == -EOPNOTSUPP)
+		err = drain_iterate(fd, key_size, value_size, cb, ctx);
+	return err;
+}
+
+static int grow(void **buf, size_t *cap, size_t n, size_t elem)
+{
+	size_t ncap = *cap ? *cap * 2 : 1024;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	p = realloc(*buf, ncap * elem);
+	if (!p)
+		return -ENOMEM;
+	*buf = p;
+	*cap = ncap;
+	return 0;
+}
+
+static int add_flow(void *ctx, const void *key, const void *value)
+{
+	struct snapshot *s = ctx;
+
+	if (grow((void **)&s->flows, &s->cap_flows, s->n_flows, sizeof(*s->flows)))
+		return -ENOMEM;
+	memcpy(&s->flows[s->n_flows].key, key, sizeof(struct flow_key));
+	memcpy(&s->flows[s->n_flows].val, value, sizeof(struct flow_value));
+	s->n_flows++;
+	return 0;
+}
+
+int map_read_flows(int fd, struct snapshot *s)
+{
+	s->n_flows = 0;
+	return map_drain(fd, sizeof(struct flow_key), sizeof(struct flow_value), add_flow, s);
+}
+
+static size_t percpu_stride(size_t size)
+{
+	return (size + 7) & ~(size_t)7;
+}
+
+static int add_iface(void *ctx, const void *key, const void *value)
+{
+	struct snapshot *s = ctx;
+	int ncpu = libbpf_num_possible_cpus();
+	size_t stride = percpu_stride(sizeof(struct iface_value));
+	struct iface_entry *e;
+
+	if (grow((void **)&s->ifaces, &s->cap_ifaces, s->n_ifaces, sizeof(*s->ifaces)))
+		return -ENOMEM;
+	e = &s->ifaces[s->n_ifaces++];
+	memset(e, 0, sizeof(*e));
+	memcpy(&e->key, key, sizeof(e->key));
+	for (int cpu = 0; cpu < ncpu; cpu++) {
+		const struct iface_value *v = (const void *)((const char *)value + cpu * stride);
+
+		for (int f = 0; f < TCFLOW_FAM_MAX; f++) {
+			e->val.packets[f] += v->packets[f];
+			e->val.bytes[f] += v->bytes[f];
+		}
+		e->val.malformed += v->malformed;
+	}
+	return 0;
+}
+
+int map_read_ifaces(int fd, struct snapshot *s)
+{
+	int ncpu = libbpf_num_possible_cpus();
+
+	s->n_ifaces = 0;
+	if (ncpu <= 0)
+		return -EINVAL;
+	return map_drain(fd, sizeof(struct iface_key),
+			 ncpu * percpu_stride(sizeof(struct iface_value)), add_iface, s);
+}
+
+int map_read_losses(int fd, struct snapshot *s)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (uint32_t slot = 0; slot < TCFLOW_LOSS_MAX; slot++) {
+		s->losses[slot] = 0;
+		if (bpf_map_lookup_elem(fd, &slot, vals)) {
+			free(vals);
+			return -errno;
+		}
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			s->losses[slot] += vals[cpu];
+	}
+	free(vals);
+	return 0;
+}
+
+void snapshot_read(struct snapshot *s, int flows_fd, int ifaces_fd, int losses_fd)
+{
+	int err;
+
+	err = map_read_flows(flows_fd, s);
+	s->flows_ok = !err;
+	if (err)
+		pr_warn("reading the flow table: %s\n", strerror(-err));
+	err = map_read_ifaces(ifaces_fd, s);
+	s->ifaces_ok = !err;
+	if (err)
+		pr_warn("reading the interface totals: %s\n", strerror(-err));
+	err = map_read_losses(losses_fd, s);
+	s->losses_ok = !err;
+	if (err)
+		pr_warn("reading the loss counters: %s\n", strerror(-err));
+}
+
+void snapshot_free(struct snapshot *s)
+{
+	free(s->flows);
+	free(s->ifaces);
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,42 @@
+/* Reading the kernel's maps into a snapshot: batch lookups, per-CPU sums. */
+#ifndef TCFLOW_MAP_READER_H
+#define TCFLOW_MAP_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "tcflow.h"
+
+struct flow_entry {
+	struct flow_key key;
+	struct flow_value val;
+};
+
+struct iface_entry {
+	struct iface_key key;
+	struct iface_value val;	/* summed over CPUs */
+};
+
+/* What one scrape sees. Buffers are kept and reused across scrapes. */
+struct snapshot {
+	struct flow_entry *flows;
+	size_t n_flows, cap_flows;
+	struct iface_entry *ifaces;
+	size_t n_ifaces, cap_ifaces;
+	uint64_t losses[TCFLOW_LOSS_MAX];
+	int flows_ok, ifaces_ok, losses_ok;	/* 1 when the read succeeded */
+};
+
+/* Calls cb for every entry of a hash map, batch lookups first and
+ * get_next_key where the kernel has no batch ops. value_size is the whole
+ * value (all CPUs' copies for a per-CPU map). Returns 0 or -errno. */
+typedef int (*map_entry_cb)(void *ctx, const void *key, const void *value);
+int map_drain(int fd, size_t key_size, size_t value_size, map_entry_cb cb, void *ctx);
+
+int map_read_flows(int fd, struct snapshot *s);
+int map_read_ifaces(int fd, struct snapshot *s);
+int map_read_losses(int fd, struct snapshot *s);
+/* Reads all three maps; a failed map is logged and marked, not fatal. */
+void snapshot_read(struct snapshot *s, int flows_fd, int ifaces_fd, int losses_fd);
+void snapshot_free(struct snapshot *s);
+
+#endif

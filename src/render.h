@@ -1,0 +1,20 @@
+/* The Prometheus text exposition (format 0.0.4) of one snapshot. */
+#ifndef TCFLOW_RENDER_H
+#define TCFLOW_RENDER_H
+
+#include "map_reader.h"
+#include "process_metrics.h"
+#include "strbuf.h"
+
+struct render_input {
+	struct snapshot *snap;		/* flows are sorted in place */
+	const struct process_stats *proc;	/* NULL leaves process_* out */
+	double read_seconds;		/* time spent reading the maps */
+};
+
+void render_exposition(struct strbuf *out, const struct render_input *in);
+/* Sorts flows by interface, direction, family, protocol, addresses, ports:
+ * stable output that diffs well between scrapes. */
+void render_sort_flows(struct snapshot *snap);
+
+#endif

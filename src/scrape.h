@@ -1,0 +1,37 @@
+/* One scrape at a time: requests that arrive while a scrape is running
+ * wait for it and share its result instead of walking the map again. */
+#ifndef TCFLOW_SCRAPE_H
+#define TCFLOW_SCRAPE_H
+
+#include <pthread.h>
+#include "map_reader.h"
+#include "strbuf.h"
+
+struct scrape_body {
+	int refs;
+	struct strbuf text;
+	struct strbuf gzip;	/* filled on the first request that accepts gzip */
+};
+
+struct scraper {
+	pthread_mutex_t lock;
+	int flows_fd, ifaces_fd, losses_fd;
+	int exporter_metrics;	/* render process_* */
+	struct snapshot snap;
+	struct scrape_body *latest;
+	double latest_started;	/* CLOCK_MONOTONIC seconds */
+	struct scrape_body *spare;	/* a released body, reused to save allocations */
+};
+
+void scraper_init(struct scraper *s, int flows_fd, int ifaces_fd, int losses_fd,
+		  int exporter_metrics);
+void scraper_destroy(struct scraper *s);
+/* A body at least as fresh as the moment of the call, with a reference
+ * the caller gives back with scraper_put. With gzip, body->gzip is filled.
+ * NULL when memory ran out. */
+struct scrape_body *scraper_get(struct scraper *s, int gzip);
+void scraper_put(struct scraper *s, struct scrape_body *b);
+/* Deflates in into out with a gzip wrapper. Returns 0 or -1. */
+int gzip_compress(const struct strbuf *in, struct strbuf *out);
+
+#endif

@@ -1,0 +1,25 @@
+/* A growable byte buffer, reused across scrapes to avoid allocations. */
+#ifndef TCFLOW_STRBUF_H
+#define TCFLOW_STRBUF_H
+
+#include <stddef.h>
+#include <stdarg.h>
+
+struct strbuf {
+	char *data;
+	size_t len;
+	size_t cap;
+	int oom;	/* set once an allocation failed; appends become no-ops */
+};
+
+void strbuf_reset(struct strbuf *sb);
+void strbuf_free(struct strbuf *sb);
+int strbuf_reserve(struct strbuf *sb, size_t extra);
+void strbuf_append(struct strbuf *sb, const char *data, size_t n);
+void strbuf_puts(struct strbuf *sb, const char *s);
+void strbuf_putc(struct strbuf *sb, char c);
+void strbuf_printf(struct strbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void strbuf_put_u64(struct strbuf *sb, unsigned long long v);
+
+#endif

@@ -101,8 +101,9 @@ static int run_replay(const struct config *cfg, struct tcflow *skel, struct scra
 	struct replay_result res;
 	int err = replay_file(bpf_program__fd(skel->progs.tcflow_ingress), cfg->pcap_file, &res);
 
-	pr_info("replayed %llu records of \"%s\"\n", (unsigned long long)res.records,
-		cfg->pcap_file);
+	/* With --once stdout is the product: stderr stays for errors. */
+	log_msg(cfg->once ? LOG_DEBUG : LOG_INFO, "replayed %llu records of \"%s\"\n",
+		(unsigned long long)res.records, cfg->pcap_file);
 	/* What was counted before a damaged record still goes out. */
 	if (cfg->once)
 		return print_once(s) || err ? -1 : 0;

@@ -1,0 +1,172 @@
+/* Flag parsing: defaults, every flag, and the one-line errors. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flags.h"
+#include "log.h"
+
+static struct config cfg;
+static char err[FLAGS_ERR_LEN];
+
+static enum flags_result parse(int argc, const char **argv)
+{
+	flags_defaults(&cfg);
+	return flags_parse(&cfg, argc, (char **)argv, err);
+}
+
+#define PARSE(...) parse(sizeof((const char *[]){ "tcflow_exporter", __VA_ARGS__ }) / \
+			 sizeof(char *), (const char *[]){ "tcflow_exporter", __VA_ARGS__ })
+
+#define ASSERT_ERROR(msg, ...) do { \
+		ck_assert_int_eq(PARSE(__VA_ARGS__), FLAGS_ERROR); \
+		ck_assert_str_eq(err, msg); \
+	} while (0)
+
+START_TEST(defaults)
+{
+	ck_assert_int_eq(PARSE("--interface=eth0"), FLAGS_OK);
+	ck_assert_int_eq(cfg.n_interfaces, 1);
+	ck_assert_str_eq(cfg.interfaces[0], "eth0");
+	ck_assert_str_eq(cfg.listen_address, ":9892");
+	ck_assert_str_eq(cfg.telemetry_path, "/metrics");
+	ck_assert_uint_eq(cfg.tc_priority, 1);
+	ck_assert_uint_eq(cfg.tc_handle, 0x7cf1);
+	ck_assert_uint_eq(cfg.flow_max_entries, 262144);
+	ck_assert_uint_eq(cfg.max_requests, 40);
+	ck_assert_int_eq(cfg.log_level, LOG_INFO);
+	ck_assert_ptr_null(cfg.pcap_file);
+}
+END_TEST
+
+START_TEST(every_flag)
+{
+	ck_assert_int_eq(PARSE("--interface=veth0", "--interface", "veth1",
+			       "--tc.priority=7", "--tc.handle=0x10",
+			       "--flow.max-entries=1024", "--web.listen-address=127.0.0.1:0",
+			       "--web.telemetry-path=/m", "--web.max-requests=3",
+			       "--web.disable-exporter-metrics", "--log.level=debug"), FLAGS_OK);
+	ck_assert_int_eq(cfg.n_interfaces, 2);
+	ck_assert_str_eq(cfg.interfaces[1], "veth1");
+	ck_assert_uint_eq(cfg.tc_priority, 7);
+	ck_assert_uint_eq(cfg.tc_handle, 16);
+	ck_assert_uint_eq(cfg.flow_max_entries, 1024);
+	ck_assert_str_eq(cfg.listen_address, "127.0.0.1:0");
+	ck_assert_str_eq(cfg.telemetry_path, "/m");
+	ck_assert_uint_eq(cfg.max_requests, 3);
+	ck_assert_int_eq(cfg.disable_exporter_metrics, 1);
+	ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
+}
+END_TEST
+
+START_TEST(pcap_once)
+{
+	ck_assert_int_eq(PARSE("--pcap=x.pcap", "--once"), FLAGS_OK);
+	ck_assert_str_eq(cfg.pcap_file, "x.pcap");
+	ck_assert_int_eq(cfg.once, 1);
+}
+END_TEST
+
+START_TEST(number_errors)
+{
+	ASSERT_ERROR("invalid value for --tc.priority: \"0\" (want a whole number from 1 to 65535)",
+		     "--interface=eth0", "--tc.priority=0");
+	ASSERT_ERROR("invalid value for --tc.priority: \"65536\" (want a whole number from 1 to 65535)",
+		     "--interface=eth0", "--tc.priority=65536");
+	ASSERT_ERROR("invalid value for --tc.priority: \"1x\" (want a whole number from 1 to 65535)",
+		     "--interface=eth0", "--tc.priority=1x");
+	ASSERT_ERROR("invalid value for --flow.max-entries: \"-5\" (want a whole number from 1 to 67108864)",
+		     "--interface=eth0", "--flow.max-entries=-5");
+	ASSERT_ERROR("invalid value for --tc.handle: \"\" (want a whole number from 1 to 4294967295)",
+		     "--interface=eth0", "--tc.handle=");
+	ASSERT_ERROR("invalid value for --web.max-requests: \"0\" (want a whole number from 1 to 10000)",
+		     "--interface=eth0", "--web.max-requests=0");
+}
+END_TEST
+
+START_TEST(value_errors)
+{
+	ASSERT_ERROR("invalid value for --log.level: \"loud\" (want error, warn, info or debug)",
+		     "--interface=eth0", "--log.level=loud");
+	ASSERT_ERROR("invalid value for --web.telemetry-path: \"metrics\" (must start with /)",
+		     "--interface=eth0", "--web.telemetry-path=metrics");
+	ASSERT_ERROR("invalid value for --web.listen-address: \"9892\" (want [host]:port)",
+		     "--interface=eth0", "--web.listen-address=9892");
+	ASSERT_ERROR("invalid value for --interface: \"a/b\" is not an interface name",
+		     "--interface=a/b");
+	ASSERT_ERROR("invalid value for --interface: \"averyveryverylongname\" is not an interface name",
+		     "--interface=averyveryverylongname");
+	ASSERT_ERROR("invalid value for --interface: \"eth0\" is given twice",
+		     "--interface=eth0", "--interface=eth0");
+	ASSERT_ERROR("invalid value for --pcap: the file name is empty", "--pcap=");
+}
+END_TEST
+
+START_TEST(usage_errors)
+{
+	ASSERT_ERROR("unknown flag --bogus (see --help)", "--interface=eth0", "--bogus");
+	ASSERT_ERROR("unknown flag --once=1 (see --help)", "--pcap=x", "--once=1");
+	ASSERT_ERROR("flag --interface needs a value", "--interface");
+	ASSERT_ERROR("unexpected argument \"eth0\" (flags look like --name=value)", "eth0");
+	ASSERT_ERROR("--once needs --pcap=FILE", "--interface=eth0", "--once");
+	ASSERT_ERROR("--pcap and --interface exclude each other", "--interface=eth0", "--pcap=x");
+	ASSERT_ERROR("no --interface given (or --pcap=FILE to replay a capture)", "--log.level=info");
+}
+END_TEST
+
+START_TEST(too_many_interfaces)
+{
+	const char *argv[MAX_INTERFACES + 2] = { "tcflow_exporter" };
+	static char names[MAX_INTERFACES + 1][32];
+
+	for (int i = 0; i <= MAX_INTERFACES; i++) {
+		snprintf(names[i], sizeof(names[i]), "--interface=if%d", i);
+		argv[i + 1] = names[i];
+	}
+	ck_assert_int_eq(parse(MAX_INTERFACES + 2, argv), FLAGS_ERROR);
+	ck_assert_str_eq(err, "too many --interface flags: at most 64");
+}
+END_TEST
+
+START_TEST(parse_u32_bounds)
+{
+	uint32_t v;
+
+	ck_assert_int_eq(parse_u32("0x7cf1", 1, 0xffffffff, &v), 0);
+	ck_assert_uint_eq(v, 0x7cf1);
+	ck_assert_int_eq(parse_u32("4294967295", 1, 0xffffffff, &v), 0);
+	ck_assert_int_eq(parse_u32("4294967296", 1, 0xffffffff, &v), -1);
+	ck_assert_int_eq(parse_u32(" 5", 1, 10, &v), -1);
+	ck_assert_int_eq(parse_u32("+5", 1, 10, &v), -1);
+}
+END_TEST
+
+static Suite *flags_suite(void)
+{
+	Suite *s = suite_create("flags");
+	TCase *ok = tcase_create("accepted");
+	TCase *bad = tcase_create("rejected");
+
+	tcase_add_test(ok, defaults);
+	tcase_add_test(ok, every_flag);
+	tcase_add_test(ok, pcap_once);
+	tcase_add_test(ok, parse_u32_bounds);
+	suite_add_tcase(s, ok);
+	tcase_add_test(bad, number_errors);
+	tcase_add_test(bad, value_errors);
+	tcase_add_test(bad, usage_errors);
+	tcase_add_test(bad, too_many_interfaces);
+	suite_add_tcase(s, bad);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(flags_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,93 @@
+#!/bin/bash
+# The command line as a user meets it: exit codes and the exact one-line
+# messages of bad flags and bad captures, --help and --version.
+set -u
+bin=${TCFLOW_BIN:?TCFLOW_BIN must name the exporter}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+
+ok() { echo "ok - $1"; pass=$((pass + 1)); }
+not_ok() { echo "not ok - $1"; fail=$((fail + 1)); }
+
+# expect NAME STATUS STDERR-LINE ARGS...: exit status and the whole stderr.
+expect() {
+	local name=$1 want_rc=$2 want_err=$3 rc
+	shift 3
+	"$bin" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" -eq "$want_rc" ] && [ "$(cat "$tmp/err")" = "$want_err" ]; then
+		ok "$name"
+	else
+		not_ok "$name: exit $rc (want $want_rc), stderr: $(cat "$tmp/err")"
+	fi
+}
+
+p="tcflow_exporter: error:"
+expect "unknown flag" 2 "$p unknown flag --nope (see --help)" --nope
+expect "bad priority" 2 \
+	"$p invalid value for --tc.priority: \"abc\" (want a whole number from 1 to 65535)" \
+	--interface=lo --tc.priority=abc
+expect "bad log level" 2 \
+	"$p invalid value for --log.level: \"chatty\" (want error, warn, info or debug)" \
+	--interface=lo --log.level=chatty
+expect "no interface" 2 "$p no --interface given (or --pcap=FILE to replay a capture)"
+expect "once without pcap" 2 "$p --once needs --pcap=FILE" --interface=lo --once
+expect "missing value" 2 "$p flag --web.listen-address needs a value" --web.listen-address
+expect "stray argument" 2 "$p unexpected argument \"eth0\" (flags look like --name=value)" eth0
+
+"$bin" --help >"$tmp/out" 2>&1 && grep -q -- '--web.listen-address=ADDR' "$tmp/out" &&
+	ok "--help lists the flags" || not_ok "--help"
+"$bin" --version >"$tmp/out" 2>&1 && grep -qE '^tcflow_exporter [0-9]+\.[0-9]+\.[0-9]+$' "$tmp/out" &&
+	ok "--version" || not_ok "--version: $(cat "$tmp/out")"
+
+# The rest loads BPF programs.
+if [ "$(id -u)" -ne 0 ]; then
+	echo "# skipping the capture checks: not root"
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ] && exit 77 || exit 1
+fi
+
+expect "missing capture" 1 \
+	"$p cannot read capture \"$tmp/none.pcap\" (--pcap): $tmp/none.pcap: No such file or directory" \
+	--pcap="$tmp/none.pcap" --once
+printf 'this is not a capture file' >"$tmp/text.pcap"
+expect "garbage capture" 1 \
+	"$p cannot read capture \"$tmp/text.pcap\" (--pcap): unknown file format" \
+	--pcap="$tmp/text.pcap" --once
+
+# A pcap header alone: a valid, empty capture (little-endian, DLT_EN10MB).
+printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x01\x00\x00\x00' >"$tmp/empty.pcap"
+"$bin" --pcap="$tmp/empty.pcap" --once >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ "$rc" -eq 0 ] && grep -qx 'tcflow_flows 0' "$tmp/out" &&
+   grep -qx 'tcflow_interface_packets_total{interface="pcap",direction="ingress",family="other"} 0' "$tmp/out"; then
+	ok "empty capture is valid"
+else
+	not_ok "empty capture: exit $rc: $(cat "$tmp/err")"
+fi
+
+# DLT_RAW (101): not Ethernet, refused with the link type named.
+printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x65\x00\x00\x00' >"$tmp/raw.pcap"
+expect "non-Ethernet capture" 1 \
+	"$p capture \"$tmp/raw.pcap\" (--pcap) has link type RAW; only Ethernet captures can be replayed" \
+	--pcap="$tmp/raw.pcap" --once
+
+# A capture cut inside its last record: the error names the file and the
+# records before the damage are still printed.
+"${TCFLOW_MKPCAP:?}" "$tmp/known.pcap" || not_ok "mkpcap"
+size=$(stat -c %s "$tmp/known.pcap")
+head -c $((size - 5)) "$tmp/known.pcap" >"$tmp/cut.pcap"
+"$bin" --pcap="$tmp/cut.pcap" --once >"$tmp/out" 2>"$tmp/err"
+rc=$?
+records=$(grep -c '' "$tmp/err")
+if [ "$rc" -eq 1 ] && [ "$records" -eq 1 ] &&
+   grep -q "^$p capture \"$tmp/cut.pcap\" (--pcap) is damaged after record 9: truncated dump file" "$tmp/err" &&
+   grep -qx 'tcflow_flow_packets_total{interface="pcap",direction="ingress",protocol="udp",src_ip="198.18.0.1",dst_ip="198.18.0.2",src_port="40000",dst_port="53"} 3' "$tmp/out"; then
+	ok "damaged capture: one-line error, counts kept"
+else
+	not_ok "damaged capture: exit $rc, stderr: $(cat "$tmp/err")"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

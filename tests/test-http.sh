@@ -1,0 +1,103 @@
+#!/bin/bash
+# The HTTP side end to end, on a deterministic data set: the exporter
+# replays a capture of known flows (tests/mkpcap) and serves it, and the
+# scrape is diffed against tests/fixtures/e2e-output.txt. Then the
+# protocol details a scraper relies on: content type, gzip, HEAD, 404,
+# 405, the landing page, concurrent scrapes, and promtool.
+#   -u  rewrite the fixture from this run      -k  keep the exporter running
+set -u
+bin=${TCFLOW_BIN:?} mkpcap=${TCFLOW_MKPCAP:?}
+fixture=${TCFLOW_FIXTURES:-$(dirname "$0")/fixtures}/e2e-output.txt
+update=0 keep=0
+while getopts uk opt; do
+	case $opt in u) update=1 ;; k) keep=1 ;; *) exit 2 ;; esac
+done
+[ "$(id -u)" -eq 0 ] || { echo "# needs root to load BPF programs"; exit 77; }
+
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+	[ -n "$pid" ] && [ "$keep" -eq 0 ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+pass=0 fail=0
+ok() { echo "ok - $1"; pass=$((pass + 1)); }
+not_ok() { echo "not ok - $1"; fail=$((fail + 1)); }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name"; fi; }
+
+"$mkpcap" "$tmp/known.pcap" || { echo "mkpcap failed"; exit 1; }
+"$bin" --pcap="$tmp/known.pcap" --web.listen-address=127.0.0.1:0 \
+	--web.telemetry-path=/metrics 2>"$tmp/log" &
+pid=$!
+for _ in $(seq 50); do
+	port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/log")
+	[ -n "$port" ] && break
+	sleep 0.1
+done
+if [ -z "$port" ]; then
+	echo "the exporter did not start:"; cat "$tmp/log"; exit 1
+fi
+url=http://127.0.0.1:$port
+
+# The lines that differ from run to run are dropped before the diff.
+normalize() {
+	grep -vE '^(process_|tcflow_scrape_duration_seconds )' |
+		sed -E 's/^(tcflow_build_info\{version=")[^"]*(",libbpf=")[^"]*/\1X\2X/'
+}
+curl -sf "$url/metrics" >"$tmp/scrape" || not_ok "GET /metrics"
+normalize <"$tmp/scrape" >"$tmp/got"
+if [ "$update" -eq 1 ]; then
+	cp "$tmp/got" "$fixture"
+	echo "# fixture rewritten: $fixture"
+fi
+check "scrape matches the fixture" diff -u "$fixture" "$tmp/got"
+
+if [ -n "${PROMTOOL:-}" ]; then
+	check "promtool check metrics" "$PROMTOOL" check metrics <"$tmp/scrape"
+else
+	not_ok "promtool not found: install the Debian package prometheus"
+fi
+
+headers() { curl -s -D - -o "$tmp/body" "$@" | tr -d '\r'; }
+headers "$url/metrics" >"$tmp/h"
+check "content type" grep -qx 'Content-Type: text/plain; version=0.0.4; charset=utf-8' "$tmp/h"
+
+headers -H 'Accept-Encoding: gzip' "$url/metrics" >"$tmp/h"
+check "gzip content encoding" grep -qx 'Content-Encoding: gzip' "$tmp/h"
+check "gzip body decodes to the same metrics" \
+	bash -c "gzip -dc '$tmp/body' | grep -vE '^(process_|tcflow_scrape_duration)' | cmp -s - <(grep -vE '^(process_|tcflow_scrape_duration)' '$tmp/scrape')"
+headers -H 'Accept-Encoding: gzip;q=0' "$url/metrics" >"$tmp/h"
+check "gzip;q=0 is refused" bash -c "! grep -qi '^Content-Encoding' '$tmp/h'"
+
+headers -I "$url/metrics" >"$tmp/h"
+check "HEAD: 200, no body" bash -c "head -1 '$tmp/h' | grep -q ' 200' && [ ! -s '$tmp/body' ]"
+
+status() { curl -s -o "$tmp/body" -w '%{http_code}' "$@"; }
+check "unknown path is 404" [ "$(status "$url/nope")" = 404 ]
+check "POST is 405" [ "$(status -X POST "$url/metrics")" = 405 ]
+headers -X DELETE "$url/" >"$tmp/h"
+check "405 says Allow: GET, HEAD" grep -qx 'Allow: GET, HEAD' "$tmp/h"
+check "landing page links the metrics" \
+	bash -c "[ \"\$(curl -s -o '$tmp/body' -w '%{http_code} %{content_type}' '$url/')\" = '200 text/html; charset=UTF-8' ] && grep -q '<a href=\"/metrics\">' '$tmp/body'"
+
+# Concurrent scrapes all succeed with the same data.
+for i in $(seq 8); do curl -sf "$url/metrics" -o "$tmp/c$i" & done
+wait_ok=0
+for job in $(jobs -p); do [ "$job" = "$pid" ] || wait "$job" || wait_ok=1; done
+same=1
+for i in $(seq 8); do
+	normalize <"$tmp/c$i" | cmp -s - "$tmp/got" || same=0
+done
+check "8 concurrent scrapes agree" test "$wait_ok" -eq 0 -a "$same" -eq 1
+
+if [ "$keep" -eq 1 ]; then
+	echo "# exporter left running: pid $pid, $url"
+else
+	kill -TERM "$pid"
+	wait "$pid"
+	check "SIGTERM exits 0" [ $? -eq 0 ]
+	pid=
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

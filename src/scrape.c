@@ -21,11 +21,11 @@ void scraper_init(struct scraper *s, int flows_fd, int ifaces_fd, int losses_fd,
 {
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->done, NULL);
 	s->flows_fd = flows_fd;
 	s->ifaces_fd = ifaces_fd;
 	s->losses_fd = losses_fd;
 	s->exporter_metrics = exporter_metrics;
-	s->latest_started = -1;
 }
 
 static void body_free(struct scrape_body *b)
@@ -42,6 +42,7 @@ void scraper_destroy(struct scraper *s)
 	body_free(s->latest);
 	body_free(s->spare);
 	snapshot_free(&s->snap);
+	pthread_cond_destroy(&s->done);
 	pthread_mutex_destroy(&s->lock);
 }
 
@@ -57,13 +58,16 @@ static void release(struct scraper *s, struct scrape_body *b)
 	body_free(b);
 }
 
-static struct scrape_body *render_new(struct scraper *s, double started)
+/* Runs without the lock: s->running keeps it the only walker of s->snap.
+ * b is a body to reuse, or NULL. */
+static struct scrape_body *render_new(struct scraper *s, struct scrape_body *b,
+				      double started)
 {
-	struct scrape_body *b = s->spare ? s->spare : calloc(1, sizeof(*b));
 	struct process_stats ps;
 	struct render_input in = { .snap = &s->snap };
 
-	s->spare = NULL;
+	if (!b)
+		b = calloc(1, sizeof(*b));
 	if (!b)
 		return NULL;
 	strbuf_reset(&b->text);
@@ -81,26 +85,42 @@ static struct scrape_body *render_new(struct scraper *s, double started)
 	return b;
 }
 
-struct scrape_body *scraper_get(struct scraper *s, int gzip)
+/* Called with the lock held: the result of the scrape in progress, or a
+ * new scrape of our own when none is running. */
+static struct scrape_body *latest_or_new(struct scraper *s)
 {
-	double arrived = now_seconds();
-	struct scrape_body *b;
+	unsigned long gen = s->generation;
+	struct scrape_body *b = s->spare;
 
+	if (s->running) {
+		/* Share the walk already under way instead of starting another. */
+		while (s->generation == gen)
+			pthread_cond_wait(&s->done, &s->lock);
+		return s->latest;
+	}
+	s->running = 1;
+	s->spare = NULL;
+	pthread_mutex_unlock(&s->lock);
+	b = render_new(s, b, now_seconds());
 	pthread_mutex_lock(&s->lock);
-	/* A scrape that started after we arrived has data as fresh as we need. */
-	if (!s->latest || s->latest_started < arrived) {
-		b = render_new(s, arrived);
-		if (!b) {
-			pthread_mutex_unlock(&s->lock);
-			return NULL;
-		}
+	if (b) {
 		if (s->latest)
 			release(s, s->latest);
 		s->latest = b;
-		s->latest_started = arrived;
 	}
-	b = s->latest;
-	if (gzip && !b->gzip.len && gzip_compress(&b->text, &b->gzip))
+	s->running = 0;
+	s->generation++;
+	pthread_cond_broadcast(&s->done);
+	return b;
+}
+
+struct scrape_body *scraper_get(struct scraper *s, int gzip)
+{
+	struct scrape_body *b;
+
+	pthread_mutex_lock(&s->lock);
+	b = latest_or_new(s);
+	if (b && gzip && !b->gzip.len && gzip_compress(&b->text, &b->gzip))
 		b = NULL;
 	if (b)
 		b->refs++;

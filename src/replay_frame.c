@@ -13,7 +13,10 @@
 #include "log.h"
 #include "tcflow.h"
 
-#define ETH_HLEN_ 14
+/* The kernel's test run refuses an IPv4 or IPv6 frame shorter than its
+ * fixed header: every frame is padded to at least this, and the caplen in
+ * cb[] keeps the padding from being parsed. */
+#define PAD_MIN 64
 
 /*
  * The kernel's skb test run takes between ETH_HLEN and about a page minus
@@ -54,7 +57,7 @@ int replay_frame(int prog_fd, const uint8_t *data, size_t data_len, uint32_t cap
 	if (!max_data)
 		max_data = initial_max_data();
 	for (;;) {
-		size = caplen < ETH_HLEN_ ? ETH_HLEN_ : caplen;
+		size = caplen < PAD_MIN ? PAD_MIN : caplen;
 		if (size > max_data)
 			size = max_data;
 		if (size > sizeof(buf))

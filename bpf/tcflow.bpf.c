@@ -44,6 +44,8 @@ static __always_inline void count_loss(__u32 slot)
 		*n += 1;
 }
 
+#include "events.bpf.h"
+
 static __always_inline struct iface_value *iface_entry(const struct iface_key *key)
 {
 	static const struct iface_value zero;
@@ -112,8 +114,10 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	key.direction = dir;
 	verdict = parse_frame(skb, limit, &key);
 	count_iface(key.ifindex, dir, verdict, key.family, segs, len);
-	if (verdict == PARSE_FLOW)
+	if (verdict == PARSE_FLOW) {
 		count_flow(&key, segs, len);
+		emit_event(skb, &key, len);
+	}
 	return TC_ACT_UNSPEC;
 }
 

@@ -57,7 +57,63 @@ struct iface_value {
 enum tcflow_loss {
 	TCFLOW_LOSS_FLOW_UPDATE = 0,	/* flow table insert failed */
 	TCFLOW_LOSS_IFACE_UPDATE = 1,	/* interface table had no room */
-	TCFLOW_LOSS_MAX = 2,
+	TCFLOW_LOSS_EVENT_RESERVE = 2,	/* ring buffer full: event not sent */
+	TCFLOW_LOSS_MAX = 3,
+};
+
+/*
+ * The raw event of an IPv4 packet: orb8's 32-byte NetworkFlowEvent, field
+ * for field and byte for byte (see the flow-key spec). Addresses keep the
+ * first octet in the least significant byte whatever the host's order.
+ */
+struct network_flow_event {
+	__u64 timestamp_ns;	/* bpf_ktime_get_ns() at the hook */
+	__u64 cgroup_id;	/* egress of local sockets, else 0 */
+	__u32 src_ip;
+	__u32 dst_ip;
+	__u16 src_port;		/* host order */
+	__u16 dst_port;
+	__u8 protocol;
+	__u8 direction;		/* 0 ingress, 1 egress */
+	__u16 packet_len;	/* saturates at 65535 */
+};
+
+/* The IPv6 event: the same fields with 128-bit addresses. */
+struct network_flow_event6 {
+	__u64 timestamp_ns;
+	__u64 cgroup_id;
+	__u8 src_ip[16];	/* network order */
+	__u8 dst_ip[16];
+	__u16 src_port;
+	__u16 dst_port;
+	__u8 protocol;
+	__u8 direction;
+	__u16 packet_len;
+};
+
+/*
+ * What one ring buffer record holds: a kind that says which event follows
+ * (never guessed from the length) and the interface, which the 32-byte
+ * IPv4 layout has no room for, then the event itself.
+ */
+enum tcflow_event_kind {
+	TCFLOW_EVENT_IPV4 = 0x34767446,	/* "Ftv4" in memory: not a small number */
+	TCFLOW_EVENT_IPV6 = 0x36767446,	/* "Ftv6" */
+};
+
+struct event_header {
+	__u32 kind;		/* enum tcflow_event_kind */
+	__u32 ifindex;
+};
+
+struct event_record4 {
+	struct event_header hdr;
+	struct network_flow_event ev;
+};
+
+struct event_record6 {
+	struct event_header hdr;
+	struct network_flow_event6 ev;
 };
 
 /*
@@ -68,5 +124,7 @@ enum tcflow_loss {
 #define TCFLOW_CB_CAPLEN 0
 
 #define TCFLOW_DEFAULT_FLOW_ENTRIES 262144
+#define TCFLOW_DEFAULT_EVENTS_SAMPLE 100
+#define TCFLOW_DEFAULT_RINGBUF_BYTES (4 * 1024 * 1024)
 
 #endif /* TCFLOW_H */

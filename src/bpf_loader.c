@@ -13,7 +13,7 @@
 static void report_load_error(int err)
 {
 	if (err == EPERM)
-		pr_err("loading the BPF programs: %s (run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)\n",
+		pr_err("missing privileges to load the BPF programs: %s (run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)\n",
 		       strerror(err));
 	else if (err == EACCES || err == EINVAL)
 		pr_err("the kernel rejected the BPF programs: %s (rerun with --log.level=debug for the verifier's log)\n",
@@ -26,10 +26,17 @@ static int configure(struct tcflow *skel, const struct loader_opts *opts)
 {
 	/* Two hooks per interface, plus slack for replay's single entry. */
 	uint32_t iface_entries = 2 * opts->n_interfaces + 2;
+	uint32_t ring = opts->events_ring_size ? opts->events_ring_size
+					       : TCFLOW_DEFAULT_RINGBUF_BYTES;
 	int err;
 
 	skel->rodata->cfg_replay = opts->replay ? 1 : 0;
+	skel->rodata->cfg_events_sample = opts->replay ? 0 : opts->events_sample;
+	/* Wake the consumer once an eighth of the ring is waiting. */
+	skel->rodata->cfg_wakeup_bytes = ring / 8;
 	err = bpf_map__set_max_entries(skel->maps.flows, opts->flow_max_entries);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.events, ring);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.iface_stats, iface_entries);
 	return err;

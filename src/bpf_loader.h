@@ -9,7 +9,9 @@ struct tcflow;
 struct loader_opts {
 	uint32_t flow_max_entries;
 	uint32_t n_interfaces;	/* sizes the interface table exactly */
-	int replay;		/* capture replay: see cfg_replay */
+	int replay;		/* capture replay: see cfg_replay; no events */
+	uint32_t events_sample;
+	uint32_t events_ring_size;
 };
 
 /* Returns the loaded skeleton, or NULL after logging one line naming why. */

@@ -24,6 +24,9 @@ enum {
 	OPT_MAX_REQUESTS,
 	OPT_DISABLE_EXPORTER,
 	OPT_LOG_LEVEL,
+	OPT_EVENTS_SAMPLE,
+	OPT_EVENTS_RING,
+	OPT_EVENTS_STDOUT,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -40,6 +43,9 @@ static const struct option options[] = {
 	{ "web.max-requests", required_argument, NULL, OPT_MAX_REQUESTS },
 	{ "web.disable-exporter-metrics", no_argument, NULL, OPT_DISABLE_EXPORTER },
 	{ "log.level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "events.sample", required_argument, NULL, OPT_EVENTS_SAMPLE },
+	{ "events.ring-size", required_argument, NULL, OPT_EVENTS_RING },
+	{ "events.stdout", no_argument, NULL, OPT_EVENTS_STDOUT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -55,6 +61,8 @@ void flags_defaults(struct config *cfg)
 	cfg->telemetry_path = "/metrics";
 	cfg->max_requests = 40;
 	cfg->log_level = LOG_INFO;
+	cfg->events_sample = TCFLOW_DEFAULT_EVENTS_SAMPLE;
+	cfg->events_ring_size = TCFLOW_DEFAULT_RINGBUF_BYTES;
 }
 
 void flags_usage(FILE *out)
@@ -74,9 +82,13 @@ void flags_usage(FILE *out)
 "  --web.telemetry-path=PATH     path of the metrics (default /metrics)\n"
 "  --web.max-requests=N          concurrent HTTP connections (default 40)\n"
 "  --web.disable-exporter-metrics  leave out the process_* metrics\n"
+"  --events.sample=N             one raw event per N packets per CPU, 0 for none (default %d)\n"
+"  --events.ring-size=BYTES      kernel ring buffer for events, a power of 2 (default %d)\n"
+"  --events.stdout               also print every event as a JSON line on stdout\n"
 "  --log.level=LEVEL             error, warn, info or debug (default info)\n"
 "  --help, --version\n",
-		MAX_INTERFACES, TCFLOW_DEFAULT_FLOW_ENTRIES);
+		MAX_INTERFACES, TCFLOW_DEFAULT_FLOW_ENTRIES, TCFLOW_DEFAULT_EVENTS_SAMPLE,
+		TCFLOW_DEFAULT_RINGBUF_BYTES);
 }
 
 static enum flags_result fail(char err[FLAGS_ERR_LEN], const char *fmt, ...)
@@ -144,6 +156,17 @@ static enum flags_result apply(struct config *cfg, int opt, const char *arg,
 		return number_flag("flow.max-entries", arg, 1, 1U << 26, &cfg->flow_max_entries, err);
 	case OPT_MAX_REQUESTS:
 		return number_flag("web.max-requests", arg, 1, 10000, &cfg->max_requests, err);
+	case OPT_EVENTS_SAMPLE:
+		return number_flag("events.sample", arg, 0, 1U << 30, &cfg->events_sample, err);
+	case OPT_EVENTS_RING:
+		if (number_flag("events.ring-size", arg, 4096, 1U << 30, &cfg->events_ring_size, err))
+			return FLAGS_ERROR;
+		if (cfg->events_ring_size & (cfg->events_ring_size - 1))
+			return fail(err, "invalid value for --events.ring-size: \"%s\" (want a power of 2 from 4096 to 1073741824)", arg);
+		return FLAGS_OK;
+	case OPT_EVENTS_STDOUT:
+		cfg->events_stdout = 1;
+		return FLAGS_OK;
 	case OPT_PCAP:
 		if (!*arg)
 			return fail(err, "invalid value for --pcap: the file name is empty");
@@ -176,6 +199,8 @@ static enum flags_result apply(struct config *cfg, int opt, const char *arg,
 
 static enum flags_result check_combination(const struct config *cfg, char err[FLAGS_ERR_LEN])
 {
+	if (cfg->events_stdout && (cfg->pcap_file || !cfg->events_sample))
+		return fail(err, "--events.stdout needs live events: --interface and --events.sample above 0");
 	if (cfg->once && !cfg->pcap_file)
 		return fail(err, "--once needs --pcap=FILE");
 	if (cfg->pcap_file && cfg->n_interfaces)

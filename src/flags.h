@@ -20,6 +20,9 @@ struct config {
 	const char *telemetry_path;
 	uint32_t max_requests;
 	int disable_exporter_metrics;
+	uint32_t events_sample;		/* 0: no events */
+	uint32_t events_ring_size;
+	int events_stdout;
 	int log_level;
 };
 

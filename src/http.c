@@ -13,11 +13,13 @@
 
 #include "compat.h"
 #include "config.h"
+#include "events_http.h"
 #include "log.h"
 
 struct http_server {
 	struct MHD_Daemon *daemon;
 	struct scraper *scraper;
+	struct event_hub *hub;
 	char *telemetry_path;
 	char *landing_page;
 	int fd;
@@ -220,6 +222,11 @@ static MHD_RESULT handle(void *cls, struct MHD_Connection *c, const char *url,
 				 "method not allowed: use GET or HEAD\n");
 	if (strcmp(url, srv->telemetry_path) == 0)
 		return send_metrics(srv, c);
+	if (strcmp(url, "/events") == 0 && srv->hub)
+		return events_http_respond(c, srv->hub);
+	if (strcmp(url, "/events") == 0)
+		return send_text(c, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8",
+				 "events are off (--events.sample=0, or a capture replay)\n");
 	if (strcmp(url, "/") == 0)
 		return send_text(c, MHD_HTTP_OK, "text/html; charset=UTF-8", srv->landing_page);
 	return send_text(c, MHD_HTTP_NOT_FOUND, "text/plain; charset=utf-8", "not found\n");
@@ -249,7 +256,9 @@ static char *landing_page(const char *path)
 		"<!DOCTYPE html>\n<html>\n<head><title>tcflow_exporter</title></head>\n"
 		"<body>\n<h1>tcflow_exporter</h1>\n"
 		"<p>Per-flow packet and byte counters from eBPF TC programs. Version %s.</p>\n"
-		"<p><a href=\"%s\">Metrics</a></p>\n</body>\n</html>\n",
+		"<p><a href=\"%s\">Metrics</a></p>\n"
+		"<p><a href=\"/events?limit=20\">Events</a> (JSON lines; <code>curl -N</code>)</p>\n"
+		"</body>\n</html>\n",
 		PACKAGE_VERSION, esc) < 0)
 		page = NULL;
 	free(esc);
@@ -272,6 +281,7 @@ struct http_server *http_start(const struct http_opts *opts, struct scraper *scr
 	if (!srv)
 		return NULL;
 	srv->scraper = scraper;
+	srv->hub = opts->hub;
 	srv->fd = -1;
 	if (http_split_address(opts->listen_address, host, sizeof(host), port, sizeof(port))) {
 		pr_err("invalid value for --web.listen-address: \"%s\" (want [host]:port)\n",

@@ -13,6 +13,7 @@ struct http_opts {
 	const char *telemetry_path;
 	unsigned int max_connections;
 	unsigned int timeout_seconds;
+	struct event_hub *hub;	/* serves /events; NULL when events are off */
 };
 
 /* Binds and starts serving; NULL after logging one line naming the cause. */

@@ -42,3 +42,16 @@ const char *ifnames_get(uint32_t ifindex, char *out)
 		snprintf(out, IF_NAMESIZE, "%u", ifindex);
 	return out;
 }
+
+int64_t ifnames_find(const char *name)
+{
+	unsigned int ifindex;
+
+	if (strcmp(name, IFNAME_REPLAY) == 0)
+		return 0;
+	for (int i = 0; i < n_known; i++)
+		if (strcmp(known[i].name, name) == 0)
+			return known[i].ifindex;
+	ifindex = if_nametoindex(name);
+	return ifindex ? (int64_t)ifindex : -1;
+}

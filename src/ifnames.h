@@ -13,5 +13,7 @@ int ifnames_register(uint32_t ifindex, const char *name);
 /* Fills out (IF_NAMESIZE bytes) with the name of ifindex. */
 const char *ifnames_get(uint32_t ifindex, char *out);
 void ifnames_clear(void);
+/* The ifindex of a name (IFNAME_REPLAY is 0), or -1 when unknown. */
+int64_t ifnames_find(const char *name);
 
 #endif

@@ -11,6 +11,8 @@
 #include <bpf/libbpf.h>
 
 #include "bpf_loader.h"
+#include "event_consumer.h"
+#include "event_stdout.h"
 #include "flags.h"
 #include "http.h"
 #include "log.h"
@@ -72,28 +74,76 @@ static int print_once(struct scraper *s)
 	return ok ? 0 : -1;
 }
 
+struct events {
+	int on;
+	struct event_hub hub;
+	struct event_consumer consumer;
+	struct event_stdout out;
+};
+
+/* Live mode with --events.sample above 0: drain the ring buffer. */
+static int events_start(struct events *e, const struct config *cfg, struct tcflow *skel)
+{
+	e->on = !cfg->pcap_file && cfg->events_sample > 0;
+	if (!e->on)
+		return 0;
+	hub_init(&e->hub);
+	if (event_consumer_start(&e->consumer, bpf_map__fd(skel->maps.events), &e->hub))
+		goto fail;
+	if (cfg->events_stdout && event_stdout_start(&e->out, &e->hub)) {
+		event_consumer_stop(&e->consumer);
+		goto fail;
+	}
+	return 0;
+fail:
+	hub_destroy(&e->hub);
+	e->on = 0;
+	return -1;
+}
+
+/* Drains what the kernel still holds, then ends every reader of the hub:
+ * /events responses finish and --events.stdout flushes. */
+static void events_stop(struct events *e)
+{
+	if (!e->on)
+		return;
+	event_consumer_stop(&e->consumer);
+	hub_stop(&e->hub);
+	event_stdout_stop(&e->out);
+}
+
 static int serve(const struct config *cfg, struct scraper *s, struct tc_set *tc,
 		 struct tcflow *skel)
 {
+	static struct events ev;
 	struct http_opts hopts = {
 		.listen_address = cfg->listen_address,
 		.telemetry_path = cfg->telemetry_path,
 		.max_connections = cfg->max_requests,
 		.timeout_seconds = 10,
 	};
-	struct http_server *srv = http_start(&hopts, s);
+	struct http_server *srv = NULL;
+	int rc = -1;
 
-	if (!srv)
+	if (events_start(&ev, cfg, skel))
 		return -1;
-	if (tc && tc_attach_all(tc, skel, cfg)) {
-		http_stop(srv);
-		return -1;
+	hopts.hub = s->hub = ev.on ? &ev.hub : NULL;
+	/* Attached before listening: "listening" in the log means counting,
+	 * and a bad interface is the only line a failed start prints. */
+	if (!tc || tc_attach_all(tc, skel, cfg) == 0) {
+		srv = http_start(&hopts, s);
+		if (srv) {
+			wait_for_stop();
+			rc = 0;
+		}
+		if (tc)
+			tc_detach_all(tc);
 	}
-	wait_for_stop();
+	events_stop(&ev);
 	http_stop(srv);
-	if (tc)
-		tc_detach_all(tc);
-	return 0;
+	if (ev.on)
+		hub_destroy(&ev.hub);
+	return rc;
 }
 
 static int run_replay(const struct config *cfg, struct tcflow *skel, struct scraper *s)
@@ -139,6 +189,8 @@ int main(int argc, char **argv)
 		.flow_max_entries = cfg.flow_max_entries,
 		.n_interfaces = (uint32_t)cfg.n_interfaces,
 		.replay = cfg.pcap_file != NULL,
+		.events_sample = cfg.events_sample,
+		.events_ring_size = cfg.events_ring_size,
 	};
 	skel = bpf_loader_load(&lopts);
 	if (!skel)

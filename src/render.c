@@ -161,11 +161,11 @@ static void render_ifaces(struct strbuf *out, struct snapshot *s)
 
 static void render_health(struct strbuf *out, const struct snapshot *s)
 {
-	static const char *const loss_maps[TCFLOW_LOSS_MAX] = { "flows", "interfaces" };
+	static const char *const loss_maps[] = { "flows", "interfaces" };
 
 	family_header(out, "tcflow_map_update_failures_total", "counter",
 		      "Packets the kernel could not add to a map (its count is lost), by map.");
-	for (int i = 0; i < TCFLOW_LOSS_MAX; i++) {
+	for (int i = 0; i <= TCFLOW_LOSS_IFACE_UPDATE; i++) {
 		strbuf_printf(out, "tcflow_map_update_failures_total{map=\"%s\"}", loss_maps[i]);
 		put_value(out, s->losses[i]);
 	}
@@ -188,6 +188,8 @@ void render_exposition(struct strbuf *out, const struct render_input *in)
 	render_flows(out, s);
 	render_ifaces(out, s);
 	render_health(out, s);
+	if (in->hub)
+		hub_render(in->hub, out, s->losses[TCFLOW_LOSS_EVENT_RESERVE]);
 	family_header(out, "tcflow_scrape_duration_seconds", "gauge",
 		      "Seconds this scrape spent reading the kernel's maps.");
 	strbuf_printf(out, "tcflow_scrape_duration_seconds %.9f\n", in->read_seconds);

@@ -2,6 +2,7 @@
 #ifndef TCFLOW_RENDER_H
 #define TCFLOW_RENDER_H
 
+#include "events.h"
 #include "map_reader.h"
 #include "process_metrics.h"
 #include "strbuf.h"
@@ -10,6 +11,7 @@ struct render_input {
 	struct snapshot *snap;		/* flows are sorted in place */
 	const struct process_stats *proc;	/* NULL leaves process_* out */
 	double read_seconds;		/* time spent reading the maps */
+	struct event_hub *hub;		/* NULL when events are off */
 };
 
 void render_exposition(struct strbuf *out, const struct render_input *in);

@@ -64,7 +64,7 @@ static struct scrape_body *render_new(struct scraper *s, struct scrape_body *b,
 				      double started)
 {
 	struct process_stats ps;
-	struct render_input in = { .snap = &s->snap };
+	struct render_input in = { .snap = &s->snap, .hub = s->hub };
 
 	if (!b)
 		b = calloc(1, sizeof(*b));

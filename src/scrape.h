@@ -17,6 +17,7 @@ struct scraper {
 	pthread_mutex_t lock;
 	int flows_fd, ifaces_fd, losses_fd;
 	int exporter_metrics;	/* render process_* */
+	struct event_hub *hub;	/* NULL when events are off */
 	struct snapshot snap;
 	pthread_cond_t done;	/* broadcast when a scrape finishes */
 	int running;		/* a scrape is walking the maps */

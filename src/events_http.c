@@ -1,0 +1,144 @@
+#include "events_http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define BATCH 128
+#define KEEPALIVE_SECONDS 15
+
+struct stream {
+	struct event_hub *hub;
+	struct subscriber *sub;
+	uint64_t limit, sent;
+	struct strbuf pending;	/* formatted lines not yet handed to MHD */
+	size_t off;
+	struct event_view batch[BATCH];
+};
+
+struct parse_state {
+	struct event_filter *f;
+	char err[256];
+	int failed;
+};
+
+static MHD_RESULT query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+			    const char *value)
+{
+	struct parse_state *ps = cls;
+
+	if (ps->failed)
+		return MHD_NO;
+	if (event_filter_set(ps->f, key, value, ps->err, sizeof(ps->err))) {
+		ps->failed = 1;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+/* Fills s->pending with the next lines, waiting for events as long as it
+ * takes. Returns -1 at the end of the stream. */
+static int refill(struct stream *s)
+{
+	int n = 0;
+
+	strbuf_reset(&s->pending);
+	s->off = 0;
+	for (int idle = 0; !n; idle++) {
+		uint64_t room = s->limit ? s->limit - s->sent : BATCH;
+
+		/* A newline now and then: the only way to notice a client that
+		 * went away while its filter matched nothing. */
+		if (idle == KEEPALIVE_SECONDS) {
+			strbuf_putc(&s->pending, '\n');
+			return 0;
+		}
+		n = hub_take(s->hub, s->sub, s->batch, room < BATCH ? (int)room : BATCH, 1000);
+		if (n < 0)
+			return -1;
+	}
+	for (int i = 0; i < n; i++)
+		event_to_json(&s->batch[i], &s->pending);
+	s->sent += (uint64_t)n;
+	return s->pending.oom ? -1 : 0;
+}
+
+/* Runs in the connection's own thread, so it may block waiting for events. */
+static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream *s = cls;
+	size_t n;
+
+	if (s->off == s->pending.len) {
+		if (s->limit && s->sent >= s->limit)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (refill(s))
+			return MHD_CONTENT_READER_END_OF_STREAM;
+	}
+	n = s->pending.len - s->off;
+	if (n > max)
+		n = max;
+	memcpy(buf, s->pending.data + s->off, n);
+	s->off += n;
+	return (ssize_t)n;
+}
+
+static void close_stream(void *cls)
+{
+	struct stream *s = cls;
+
+	hub_unsubscribe(s->hub, s->sub);
+	strbuf_free(&s->pending);
+	free(s);
+}
+
+static MHD_RESULT reply(struct MHD_Connection *c, unsigned int status, const char *text)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text,
+								 MHD_RESPMEM_MUST_COPY);
+	MHD_RESULT ret;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+MHD_RESULT events_http_respond(struct MHD_Connection *c, struct event_hub *hub)
+{
+	struct event_filter f;
+	struct parse_state ps = { .f = &f };
+	struct MHD_Response *r;
+	struct stream *s;
+	char msg[300];
+	MHD_RESULT ret;
+
+	event_filter_init(&f);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_arg, &ps);
+	if (ps.failed) {
+		snprintf(msg, sizeof(msg), "%s\n", ps.err);
+		return reply(c, MHD_HTTP_BAD_REQUEST, msg);
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->sub = hub_subscribe(hub, &f, EVENTS_CLIENT_QUEUE))) {
+		free(s);
+		return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "too many /events clients\n");
+	}
+	s->hub = hub;
+	s->limit = f.limit;
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, read_stream, s,
+					      close_stream);
+	if (!r) {
+		close_stream(s);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, EVENTS_CONTENT_TYPE);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}

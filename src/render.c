@@ -105,6 +105,14 @@ static void render_flows(struct strbuf *out, const struct snapshot *s)
 	put_value(out, s->n_flows);
 }
 
+static void render_table_size(struct strbuf *out, uint64_t max_entries)
+{
+	family_header(out, "tcflow_flow_table_max_entries", "gauge",
+		      "Size of the flow table (--flow.max-entries): when full, the least recently used flow is evicted.");
+	strbuf_puts(out, "tcflow_flow_table_max_entries");
+	put_value(out, max_entries);
+}
+
 static void iface_labels(struct strbuf *out, const struct iface_key *k, int family)
 {
 	char ifname[IF_NAMESIZE];
@@ -186,6 +194,7 @@ void render_exposition(struct strbuf *out, const struct render_input *in)
 
 	render_sort_flows(s);
 	render_flows(out, s);
+	render_table_size(out, in->flow_max_entries);
 	render_ifaces(out, s);
 	render_health(out, s);
 	if (in->hub)

@@ -12,6 +12,7 @@ struct render_input {
 	const struct process_stats *proc;	/* NULL leaves process_* out */
 	double read_seconds;		/* time spent reading the maps */
 	struct event_hub *hub;		/* NULL when events are off */
+	uint64_t flow_max_entries;	/* size of the flow table */
 };
 
 void render_exposition(struct strbuf *out, const struct render_input *in);

@@ -64,7 +64,8 @@ static struct scrape_body *render_new(struct scraper *s, struct scrape_body *b,
 				      double started)
 {
 	struct process_stats ps;
-	struct render_input in = { .snap = &s->snap, .hub = s->hub };
+	struct render_input in = { .snap = &s->snap, .hub = s->hub,
+				   .flow_max_entries = s->flow_max_entries };
 
 	if (!b)
 		b = calloc(1, sizeof(*b));

@@ -18,6 +18,7 @@ struct scraper {
 	int flows_fd, ifaces_fd, losses_fd;
 	int exporter_metrics;	/* render process_* */
 	struct event_hub *hub;	/* NULL when events are off */
+	uint64_t flow_max_entries;
 	struct snapshot snap;
 	pthread_cond_t done;	/* broadcast when a scrape finishes */
 	int running;		/* a scrape is walking the maps */

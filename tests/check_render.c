@@ -65,7 +65,8 @@ static void add_iface(uint32_t ifindex, uint8_t dir, uint64_t base)
 
 static const char *render(void)
 {
-	struct render_input in = { .snap = &snap, .proc = NULL, .read_seconds = 0.25 };
+	struct render_input in = { .snap = &snap, .proc = NULL, .read_seconds = 0.25,
+				   .flow_max_entries = 1024 };
 
 	render_exposition(&out, &in);
 	return out.data;
@@ -126,6 +127,9 @@ START_TEST(full_exposition)
 		"# HELP tcflow_flows Entries in the kernel's flow table.\n"
 		"# TYPE tcflow_flows gauge\n"
 		"tcflow_flows 3\n"
+		"# HELP tcflow_flow_table_max_entries Size of the flow table (--flow.max-entries): when full, the least recently used flow is evicted.\n"
+		"# TYPE tcflow_flow_table_max_entries gauge\n"
+		"tcflow_flow_table_max_entries 1024\n"
 		"# HELP tcflow_interface_bytes_total Bytes of all frames per interface, direction and family (ipv4, ipv6, other); never evicted.\n"
 		"# TYPE tcflow_interface_bytes_total counter\n"
 		"tcflow_interface_bytes_total{" IF ",direction=\"ingress\",family=\"ipv4\"} 100\n"

@@ -77,14 +77,17 @@ static __always_inline void count_iface(__u32 ifindex, __u8 dir, int verdict,
 
 static __always_inline void count_flow(const struct flow_key *key, __u64 segs, __u64 len)
 {
-	struct flow_value init = { .packets = segs, .bytes = len };
+	__u64 now = bpf_ktime_get_ns();
+	struct flow_value init = { .packets = segs, .bytes = len, .last_seen_ns = now };
 	struct flow_value *v = bpf_map_lookup_elem(&flows, key);
 	long err;
 
 	if (!v) {
 		err = bpf_map_update_elem(&flows, key, &init, BPF_NOEXIST);
-		if (!err)
+		if (!err) {
+			count_loss(TCFLOW_STAT_FLOW_INSERTS);
 			return;
+		}
 		/* Another CPU inserted the same flow first: add to its entry. */
 		v = err == -17 /* EEXIST */ ? bpf_map_lookup_elem(&flows, key) : NULL;
 		if (!v) {
@@ -94,6 +97,8 @@ static __always_inline void count_flow(const struct flow_key *key, __u64 segs, _
 	}
 	__sync_fetch_and_add(&v->packets, segs);
 	__sync_fetch_and_add(&v->bytes, len);
+	/* A plain store: any recent time will do for idle expiry. */
+	v->last_seen_ns = now;
 }
 
 static __always_inline int handle(struct __sk_buff *skb, __u8 dir)

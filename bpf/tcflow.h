@@ -38,6 +38,7 @@ struct flow_key {
 struct flow_value {
 	__u64 packets;
 	__u64 bytes;
+	__u64 last_seen_ns;	/* bpf_ktime_get_ns() of the last packet: idle expiry */
 };
 
 struct iface_key {
@@ -58,7 +59,10 @@ enum tcflow_loss {
 	TCFLOW_LOSS_FLOW_UPDATE = 0,	/* flow table insert failed */
 	TCFLOW_LOSS_IFACE_UPDATE = 1,	/* interface table had no room */
 	TCFLOW_LOSS_EVENT_RESERVE = 2,	/* ring buffer full: event not sent */
-	TCFLOW_LOSS_MAX = 3,
+	/* Not a loss: flows inserted, from which user space estimates how
+	 * many the LRU evicted (inserted - present - expired). */
+	TCFLOW_STAT_FLOW_INSERTS = 3,
+	TCFLOW_LOSS_MAX = 4,
 };
 
 /*

@@ -25,6 +25,11 @@ enum {
 	OPT_DISABLE_EXPORTER,
 	OPT_LOG_LEVEL,
 	OPT_EVENTS_SAMPLE,
+	OPT_FLOW_LABELS,
+	OPT_FLOW_V4PREFIX,
+	OPT_FLOW_V6PREFIX,
+	OPT_FLOW_MAX_SERIES,
+	OPT_FLOW_IDLE,
 	OPT_EVENTS_RING,
 	OPT_EVENTS_STDOUT,
 	OPT_HELP,
@@ -44,6 +49,11 @@ static const struct option options[] = {
 	{ "web.disable-exporter-metrics", no_argument, NULL, OPT_DISABLE_EXPORTER },
 	{ "log.level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "events.sample", required_argument, NULL, OPT_EVENTS_SAMPLE },
+	{ "flow.labels", required_argument, NULL, OPT_FLOW_LABELS },
+	{ "flow.ipv4-prefix", required_argument, NULL, OPT_FLOW_V4PREFIX },
+	{ "flow.ipv6-prefix", required_argument, NULL, OPT_FLOW_V6PREFIX },
+	{ "flow.max-series", required_argument, NULL, OPT_FLOW_MAX_SERIES },
+	{ "flow.idle-timeout", required_argument, NULL, OPT_FLOW_IDLE },
 	{ "events.ring-size", required_argument, NULL, OPT_EVENTS_RING },
 	{ "events.stdout", no_argument, NULL, OPT_EVENTS_STDOUT },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -63,6 +73,7 @@ void flags_defaults(struct config *cfg)
 	cfg->log_level = LOG_INFO;
 	cfg->events_sample = TCFLOW_DEFAULT_EVENTS_SAMPLE;
 	cfg->events_ring_size = TCFLOW_DEFAULT_RINGBUF_BYTES;
+	label_set_default(&cfg->labels);
 }
 
 void flags_usage(FILE *out)
@@ -76,6 +87,11 @@ void flags_usage(FILE *out)
 "  --tc.priority=N               tc filter priority, 1-65535 (default 1)\n"
 "  --tc.handle=N                 tc filter handle, decimal or 0x hex (default 0x7cf1)\n"
 "  --flow.max-entries=N          size of the flow table (default %d)\n"
+"  --flow.labels=LIST            full, hosts, services, or labels to keep, comma-separated\n"
+"  --flow.ipv4-prefix=N          aggregate IPv4 addresses into /N networks (default 32)\n"
+"  --flow.ipv6-prefix=N          aggregate IPv6 addresses into /N networks (default 128)\n"
+"  --flow.max-series=N           keep the N largest flows, fold the rest into \"other\" (0: all)\n"
+"  --flow.idle-timeout=DURATION  delete flows idle this long, e.g. 5m (default 0: never)\n"
 "  --pcap=FILE                   replay a pcap/pcapng file instead of attaching\n"
 "  --once                        with --pcap: print the metrics and exit\n"
 "  --web.listen-address=ADDR     [host]:port to listen on (default :9892)\n"
@@ -142,9 +158,35 @@ static enum flags_result add_interface(struct config *cfg, const char *name,
 	return FLAGS_OK;
 }
 
+int parse_duration(const char *s, uint32_t *seconds)
+{
+	static const struct { char unit; uint32_t factor; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+	};
+	char num[16];
+	size_t len = strlen(s);
+	uint32_t factor = 1, n;
+
+	if (!len || len >= sizeof(num))
+		return -1;
+	memcpy(num, s, len + 1);
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (num[len - 1] == units[i].unit) {
+			factor = units[i].factor;
+			num[--len] = '\0';
+			break;
+		}
+	if (parse_u32(num, 0, UINT32_MAX / factor, &n))
+		return -1;
+	*seconds = n * factor;
+	return 0;
+}
+
 static enum flags_result apply(struct config *cfg, int opt, const char *arg,
 			       char err[FLAGS_ERR_LEN])
 {
+	uint32_t n;
+
 	switch (opt) {
 	case OPT_INTERFACE:
 		return add_interface(cfg, arg, err);
@@ -156,6 +198,24 @@ static enum flags_result apply(struct config *cfg, int opt, const char *arg,
 		return number_flag("flow.max-entries", arg, 1, 1U << 26, &cfg->flow_max_entries, err);
 	case OPT_MAX_REQUESTS:
 		return number_flag("web.max-requests", arg, 1, 10000, &cfg->max_requests, err);
+	case OPT_FLOW_LABELS:
+		return label_set_parse(&cfg->labels, arg, err, FLAGS_ERR_LEN) ? FLAGS_ERROR : FLAGS_OK;
+	case OPT_FLOW_V4PREFIX:
+		if (number_flag("flow.ipv4-prefix", arg, 0, 32, &n, err))
+			return FLAGS_ERROR;
+		cfg->labels.ipv4_prefix = (uint8_t)n;
+		return FLAGS_OK;
+	case OPT_FLOW_V6PREFIX:
+		if (number_flag("flow.ipv6-prefix", arg, 0, 128, &n, err))
+			return FLAGS_ERROR;
+		cfg->labels.ipv6_prefix = (uint8_t)n;
+		return FLAGS_OK;
+	case OPT_FLOW_MAX_SERIES:
+		return number_flag("flow.max-series", arg, 0, UINT32_MAX, &cfg->labels.max_series, err);
+	case OPT_FLOW_IDLE:
+		if (parse_duration(arg, &cfg->idle_timeout_s))
+			return fail(err, "invalid value for --flow.idle-timeout: \"%s\" (want a duration such as 30s, 5m or 1h, or 0)", arg);
+		return FLAGS_OK;
 	case OPT_EVENTS_SAMPLE:
 		return number_flag("events.sample", arg, 0, 1U << 30, &cfg->events_sample, err);
 	case OPT_EVENTS_RING:

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include "aggregate.h"
 
 #define MAX_INTERFACES 64
 #define FLAGS_ERR_LEN 512
@@ -23,6 +24,8 @@ struct config {
 	uint32_t events_sample;		/* 0: no events */
 	uint32_t events_ring_size;
 	int events_stdout;
+	struct label_set labels;	/* --flow.labels, prefixes, max-series */
+	uint32_t idle_timeout_s;	/* 0: flows never expire */
 	int log_level;
 };
 
@@ -39,5 +42,7 @@ enum flags_result flags_parse(struct config *cfg, int argc, char **argv,
 void flags_usage(FILE *out);
 /* A whole number in [min, max], decimal or 0x hex: 0, or -1 when not. */
 int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+/* A duration such as 90s, 5m, 1h or 0 (a bare number is seconds). */
+int parse_duration(const char *s, uint32_t *seconds);
 
 #endif

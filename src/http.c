@@ -75,6 +75,18 @@ int http_accepts_gzip(const char *value)
 	return 0;
 }
 
+int http_accepts_openmetrics(const char *accept)
+{
+	const char *p = strstr(accept, "application/openmetrics-text");
+	const char *end, *q;
+
+	if (!p)
+		return 0;
+	end = strchr(p, ',');
+	q = strstr(p, "q=");
+	return !q || (end && q > end) || strtod(q + 2, NULL) > 0;
+}
+
 static int bind_socket(const char *what, const char *host, const char *port)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
@@ -184,26 +196,30 @@ static void body_release(void *cls)
 static MHD_RESULT send_metrics(struct http_server *srv, struct MHD_Connection *c)
 {
 	const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding");
+	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
 	int gzip = ae && http_accepts_gzip(ae);
+	enum scrape_format format = accept && http_accepts_openmetrics(accept) ?
+				    FORMAT_OPENMETRICS : FORMAT_TEXT;
 	struct body_ref *ref = calloc(1, sizeof(*ref));
 	struct MHD_Response *r;
 	MHD_RESULT ret;
 
-	if (!ref || !(ref->body = scraper_get(srv->scraper, gzip))) {
+	if (!ref || !(ref->body = scraper_get(srv->scraper, format, gzip))) {
 		free(ref);
 		return send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain; charset=utf-8",
 				 "out of memory while rendering the metrics\n");
 	}
 	ref->scraper = srv->scraper;
-	ref->data = gzip ? &ref->body->gzip : &ref->body->text;
+	ref->data = scrape_payload(ref->body, format, gzip);
 	r = MHD_create_response_from_callback(ref->data->len, 64 * 1024, body_reader, ref,
 					      body_release);
 	if (!r) {
 		body_release(ref);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, METRICS_CONTENT_TYPE);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, format == FORMAT_OPENMETRICS ?
+				OPENMETRICS_CONTENT_TYPE : METRICS_CONTENT_TYPE);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding");
 	if (gzip)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	ret = MHD_queue_response(c, MHD_HTTP_OK, r);

@@ -5,6 +5,7 @@
 #include "scrape.h"
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+#define OPENMETRICS_CONTENT_TYPE "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
 struct http_server;
 
@@ -22,6 +23,8 @@ void http_stop(struct http_server *srv);
 
 /* Whether an Accept-Encoding value accepts gzip (a q=0 refuses it). */
 int http_accepts_gzip(const char *accept_encoding);
+/* Whether an Accept value asks for application/openmetrics-text (q > 0). */
+int http_accepts_openmetrics(const char *accept);
 /* Splits "[host]:port" into a host (NULL for any) and a port. 0 or -1. */
 int http_split_address(const char *addr, char *host, size_t host_len, char *port,
 		       size_t port_len);

@@ -14,6 +14,7 @@
 #include "event_consumer.h"
 #include "event_stdout.h"
 #include "flags.h"
+#include "flow_expiry.h"
 #include "http.h"
 #include "log.h"
 #include "replay.h"
@@ -57,11 +58,12 @@ static void scraper_for(struct scraper *s, struct tcflow *skel, const struct con
 	scraper_init(s, bpf_map__fd(skel->maps.flows), bpf_map__fd(skel->maps.iface_stats),
 		     bpf_map__fd(skel->maps.losses), !cfg->disable_exporter_metrics);
 	s->flow_max_entries = bpf_map__max_entries(skel->maps.flows);
+	s->labels = &cfg->labels;
 }
 
 static int print_once(struct scraper *s)
 {
-	struct scrape_body *b = scraper_get(s, 0);
+	struct scrape_body *b = scraper_get(s, FORMAT_TEXT, 0);
 	int ok;
 
 	if (!b) {
@@ -126,8 +128,17 @@ static int serve(const struct config *cfg, struct scraper *s, struct tc_set *tc,
 	struct http_server *srv = NULL;
 	int rc = -1;
 
+	static struct flow_expiry expiry;
+
 	if (events_start(&ev, cfg, skel))
 		return -1;
+	if (cfg->idle_timeout_s) {
+		if (flow_expiry_start(&expiry, bpf_map__fd(skel->maps.flows), cfg->idle_timeout_s)) {
+			events_stop(&ev);
+			return -1;
+		}
+		s->expiry = &expiry;
+	}
 	hopts.hub = s->hub = ev.on ? &ev.hub : NULL;
 	/* Attached before listening: "listening" in the log means counting,
 	 * and a bad interface is the only line a failed start prints. */
@@ -142,6 +153,7 @@ static int serve(const struct config *cfg, struct scraper *s, struct tc_set *tc,
 	}
 	events_stop(&ev);
 	http_stop(srv);
+	flow_expiry_stop(&expiry);
 	if (ev.on)
 		hub_destroy(&ev.hub);
 	return rc;

@@ -189,6 +189,12 @@ void snapshot_read(struct snapshot *s, int flows_fd, int ifaces_fd, int losses_f
 {
 	int err;
 
+	/* Loss and insert counters first: the estimate of evictions,
+	 * inserts - entries - expired, may then lag but never overshoot. */
+	err = map_read_losses(losses_fd, s);
+	s->losses_ok = !err;
+	if (err)
+		pr_warn("reading the loss counters: %s\n", strerror(-err));
 	err = map_read_flows(flows_fd, s);
 	s->flows_ok = !err;
 	if (err)
@@ -197,10 +203,6 @@ void snapshot_read(struct snapshot *s, int flows_fd, int ifaces_fd, int losses_f
 	s->ifaces_ok = !err;
 	if (err)
 		pr_warn("reading the interface totals: %s\n", strerror(-err));
-	err = map_read_losses(losses_fd, s);
-	s->losses_ok = !err;
-	if (err)
-		pr_warn("reading the loss counters: %s\n", strerror(-err));
 }
 
 void snapshot_free(struct snapshot *s)

@@ -9,6 +9,12 @@
 #include "config.h"
 #include "ifnames.h"
 #include "labels.h"
+#include "aggregate.h"
+#include "flow_expiry.h"
+
+static const char *const flow_label_names[7] = {
+	"interface", "direction", "protocol", "src_ip", "dst_ip", "src_port", "dst_port",
+};
 
 static void family_header(struct strbuf *out, const char *name, const char *type,
 			  const char *help)
@@ -56,7 +62,9 @@ static int cmp_flow(const void *a, const void *b)
 		return c;
 	if (x->src_port != y->src_port)
 		return x->src_port - y->src_port;
-	return x->dst_port - y->dst_port;
+	if (x->dst_port != y->dst_port)
+		return x->dst_port - y->dst_port;
+	return x->pad - y->pad;
 }
 
 void render_sort_flows(struct snapshot *snap)
@@ -65,52 +73,122 @@ void render_sort_flows(struct snapshot *snap)
 		qsort(snap->flows, snap->n_flows, sizeof(*snap->flows), cmp_flow);
 }
 
-static void flow_labels(struct strbuf *out, const struct flow_key *k)
+/* An address label: CIDR form when --flow.ipv*-prefix aggregates. */
+static const char *addr_label(const struct flow_key *k, const __u8 *addr,
+			      const struct label_set *ls, char *out, size_t len)
+{
+	unsigned int prefix = k->family == TCFLOW_FAM_IPV6 ? ls->ipv6_prefix : ls->ipv4_prefix;
+	unsigned int full = k->family == TCFLOW_FAM_IPV6 ? 128 : 32;
+	size_t n;
+
+	addr_text(k->family, addr, out, len);
+	n = strlen(out);
+	if (prefix < full)
+		snprintf(out + n, len - n, "/%u", prefix);
+	return out;
+}
+
+/* The labels of one series: those the label set keeps, less a port the
+ * services preset dropped for this flow (key.pad). other: all "other". */
+static void flow_labels(struct strbuf *out, const struct flow_key *k,
+			const struct label_set *ls, int other)
 {
 	char ifname[IF_NAMESIZE], proto[PROTO_NAME_MAX];
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	char src[INET6_ADDRSTRLEN + 4], dst[INET6_ADDRSTRLEN + 4];
 	char sport[8], dport[8];
+	unsigned int mask = ls->mask & ~(unsigned int)k->pad;
+	const char *v[7];
+	int first = 1;
 
 	snprintf(sport, sizeof(sport), "%u", k->src_port);
 	snprintf(dport, sizeof(dport), "%u", k->dst_port);
+	v[0] = ifnames_get(k->ifindex, ifname);
+	v[1] = direction_name(k->direction);
+	v[2] = proto_name(k->protocol, proto);
+	v[3] = addr_label(k, k->src_addr, ls, src, sizeof(src));
+	v[4] = addr_label(k, k->dst_addr, ls, dst, sizeof(dst));
+	v[5] = sport;
+	v[6] = dport;
 	strbuf_putc(out, '{');
-	put_label(out, "interface", ifnames_get(k->ifindex, ifname), 1);
-	put_label(out, "direction", direction_name(k->direction), 0);
-	put_label(out, "protocol", proto_name(k->protocol, proto), 0);
-	put_label(out, "src_ip", addr_text(k->family, k->src_addr, src, sizeof(src)), 0);
-	put_label(out, "dst_ip", addr_text(k->family, k->dst_addr, dst, sizeof(dst)), 0);
-	put_label(out, "src_port", sport, 0);
-	put_label(out, "dst_port", dport, 0);
+	for (int i = 0; i < 7; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		put_label(out, flow_label_names[i], other ? "other" : v[i], first);
+		first = 0;
+	}
 	strbuf_putc(out, '}');
 }
 
-static void render_flows(struct strbuf *out, const struct snapshot *s)
+static void counter(struct strbuf *out, const char *name, const char *help, uint64_t v)
 {
-	family_header(out, "tcflow_flow_bytes_total", "counter",
-		      "Bytes of the frames of each flow, L2 header included.");
-	for (size_t i = 0; i < s->n_flows; i++) {
-		strbuf_puts(out, "tcflow_flow_bytes_total");
-		flow_labels(out, &s->flows[i].key);
-		put_value(out, s->flows[i].val.bytes);
-	}
-	family_header(out, "tcflow_flow_packets_total", "counter",
-		      "Packets of each flow; a GSO packet counts as its segments.");
-	for (size_t i = 0; i < s->n_flows; i++) {
-		strbuf_puts(out, "tcflow_flow_packets_total");
-		flow_labels(out, &s->flows[i].key);
-		put_value(out, s->flows[i].val.packets);
-	}
-	family_header(out, "tcflow_flows", "gauge", "Entries in the kernel's flow table.");
-	strbuf_puts(out, "tcflow_flows");
-	put_value(out, s->n_flows);
+	family_header(out, name, "counter", help);
+	strbuf_puts(out, name);
+	put_value(out, v);
 }
 
-static void render_table_size(struct strbuf *out, uint64_t max_entries)
+/* Every flow the kernel inserted is still there, expired by us, or was
+ * evicted by the LRU: so evictions = inserts - entries - expired. */
+static void render_table(struct strbuf *out, const struct render_input *in, size_t entries)
 {
+	uint64_t inserts = in->snap->losses[TCFLOW_STAT_FLOW_INSERTS];
+	uint64_t expired = in->expiry ? flow_expiry_count(in->expiry) : 0;
+	uint64_t gone = inserts > entries + expired ? inserts - entries - expired : 0;
+	uint64_t evicted = gone;
+
+	if (in->evictions) {
+		if (*in->evictions > evicted)
+			evicted = *in->evictions;
+		*in->evictions = evicted;
+	}
 	family_header(out, "tcflow_flow_table_max_entries", "gauge",
 		      "Size of the flow table (--flow.max-entries): when full, the least recently used flow is evicted.");
 	strbuf_puts(out, "tcflow_flow_table_max_entries");
-	put_value(out, max_entries);
+	put_value(out, in->flow_max_entries);
+	counter(out, "tcflow_flow_inserts_total", "Flows the kernel added to the flow table.", inserts);
+	counter(out, "tcflow_flows_expired_total",
+		"Flows deleted after --flow.idle-timeout without packets.", expired);
+	counter(out, "tcflow_flow_evictions_estimated_total",
+		"Flows the full table evicted (inserted, minus present, minus expired); an evicted flow that returns restarts from zero.",
+		evicted);
+}
+
+static void render_flow_family(struct strbuf *out, const struct snapshot *s,
+			       const struct label_set *ls, const struct flow_value *other,
+			       int bytes)
+{
+	const char *name = bytes ? "tcflow_flow_bytes_total" : "tcflow_flow_packets_total";
+
+	family_header(out, name, "counter", bytes ?
+		      "Bytes of the frames of each flow, L2 header included." :
+		      "Packets of each flow; a GSO packet counts as its segments.");
+	for (size_t i = 0; i < s->n_flows; i++) {
+		strbuf_puts(out, name);
+		flow_labels(out, &s->flows[i].key, ls, 0);
+		put_value(out, bytes ? s->flows[i].val.bytes : s->flows[i].val.packets);
+	}
+	if (other) {
+		struct flow_key none = { 0 };
+
+		strbuf_puts(out, name);
+		flow_labels(out, &none, ls, 1);
+		put_value(out, bytes ? other->bytes : other->packets);
+	}
+}
+
+static void render_flows(struct strbuf *out, const struct render_input *in,
+			 const struct label_set *ls)
+{
+	struct snapshot *s = in->snap;
+	size_t entries = s->n_flows;
+	struct flow_value other;
+	int folded = aggregate_flows(s, ls, &other);
+
+	render_flow_family(out, s, ls, folded ? &other : NULL, 1);
+	render_flow_family(out, s, ls, folded ? &other : NULL, 0);
+	family_header(out, "tcflow_flows", "gauge", "Entries in the kernel's flow table.");
+	strbuf_puts(out, "tcflow_flows");
+	put_value(out, entries);
+	render_table(out, in, entries);
 }
 
 static void iface_labels(struct strbuf *out, const struct iface_key *k, int family)
@@ -192,9 +270,11 @@ void render_exposition(struct strbuf *out, const struct render_input *in)
 {
 	struct snapshot *s = in->snap;
 
-	render_sort_flows(s);
-	render_flows(out, s);
-	render_table_size(out, in->flow_max_entries);
+	struct label_set full;
+
+	if (!in->labels)
+		label_set_default(&full);
+	render_flows(out, in, in->labels ? in->labels : &full);
 	render_ifaces(out, s);
 	render_health(out, s);
 	if (in->hub)

@@ -2,6 +2,7 @@
 #ifndef TCFLOW_RENDER_H
 #define TCFLOW_RENDER_H
 
+#include "aggregate.h"
 #include "events.h"
 #include "map_reader.h"
 #include "process_metrics.h"
@@ -13,6 +14,9 @@ struct render_input {
 	double read_seconds;		/* time spent reading the maps */
 	struct event_hub *hub;		/* NULL when events are off */
 	uint64_t flow_max_entries;	/* size of the flow table */
+	const struct label_set *labels;	/* NULL: the full 5-tuple */
+	struct flow_expiry *expiry;	/* NULL without idle expiry */
+	uint64_t *evictions;	/* the estimate so far, kept monotonic; may be NULL */
 };
 
 void render_exposition(struct strbuf *out, const struct render_input *in);

@@ -34,6 +34,8 @@ static void body_free(struct scrape_body *b)
 		return;
 	strbuf_free(&b->text);
 	strbuf_free(&b->gzip);
+	strbuf_free(&b->om);
+	strbuf_free(&b->om_gzip);
 	free(b);
 }
 
@@ -65,7 +67,9 @@ static struct scrape_body *render_new(struct scraper *s, struct scrape_body *b,
 {
 	struct process_stats ps;
 	struct render_input in = { .snap = &s->snap, .hub = s->hub,
-				   .flow_max_entries = s->flow_max_entries };
+				   .flow_max_entries = s->flow_max_entries,
+				   .labels = s->labels, .expiry = s->expiry,
+				   .evictions = &s->evictions };
 
 	if (!b)
 		b = calloc(1, sizeof(*b));
@@ -73,6 +77,8 @@ static struct scrape_body *render_new(struct scraper *s, struct scrape_body *b,
 		return NULL;
 	strbuf_reset(&b->text);
 	strbuf_reset(&b->gzip);
+	strbuf_reset(&b->om);
+	strbuf_reset(&b->om_gzip);
 	snapshot_read(&s->snap, s->flows_fd, s->ifaces_fd, s->losses_fd);
 	in.read_seconds = now_seconds() - started;
 	if (s->exporter_metrics && process_stats_read(&ps) == 0)
@@ -115,13 +121,58 @@ static struct scrape_body *latest_or_new(struct scraper *s)
 	return b;
 }
 
-struct scrape_body *scraper_get(struct scraper *s, int gzip)
+/* Called with the lock held: makes the variant a request needs, once. */
+static int make_variant(struct scrape_body *b, enum scrape_format format, int gzip)
+{
+	if (format == FORMAT_OPENMETRICS && !b->om.len && openmetrics_from_text(&b->text, &b->om))
+		return -1;
+	if (!gzip)
+		return 0;
+	if (format == FORMAT_OPENMETRICS)
+		return b->om_gzip.len ? 0 : gzip_compress(&b->om, &b->om_gzip);
+	return b->gzip.len ? 0 : gzip_compress(&b->text, &b->gzip);
+}
+
+const struct strbuf *scrape_payload(const struct scrape_body *b, enum scrape_format format,
+				    int gzip)
+{
+	if (format == FORMAT_OPENMETRICS)
+		return gzip ? &b->om_gzip : &b->om;
+	return gzip ? &b->gzip : &b->text;
+}
+
+int openmetrics_from_text(const struct strbuf *text, struct strbuf *om)
+{
+	const char *p = text->data, *end = text->data + text->len;
+
+	strbuf_reset(om);
+	strbuf_reserve(om, text->len + 16);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		const char *total = len > 8 && (!strncmp(p, "# HELP ", 7) || !strncmp(p, "# TYPE ", 7)) ?
+				    strstr(p + 7, "_total ") : NULL;
+
+		/* Only metadata lines change: "# HELP x_total ..." -> "# HELP x ...". */
+		if (total && total < p + len && !memchr(p + 7, ' ', (size_t)(total - p - 7))) {
+			strbuf_append(om, p, (size_t)(total - p));
+			strbuf_append(om, total + 6, len - (size_t)(total + 6 - p));
+		} else {
+			strbuf_append(om, p, len);
+		}
+		p += len;
+	}
+	strbuf_puts(om, "# EOF\n");
+	return om->oom ? -1 : 0;
+}
+
+struct scrape_body *scraper_get(struct scraper *s, enum scrape_format format, int gzip)
 {
 	struct scrape_body *b;
 
 	pthread_mutex_lock(&s->lock);
 	b = latest_or_new(s);
-	if (b && gzip && !b->gzip.len && gzip_compress(&b->text, &b->gzip))
+	if (b && make_variant(b, format, gzip))
 		b = NULL;
 	if (b)
 		b->refs++;

@@ -109,6 +109,7 @@ START_TEST(full_exposition)
 	add_iface(7, TCFLOW_DIR_EGRESS, 10);
 	add_iface(7, TCFLOW_DIR_INGRESS, 1);
 	snap.losses[TCFLOW_LOSS_FLOW_UPDATE] = 3;
+	snap.losses[TCFLOW_STAT_FLOW_INSERTS] = 5;	/* 3 present: 2 evicted */
 	tail = expected_tail("tcflow_scrape_success{map=\"flows\"} 1\n"
 			     "tcflow_scrape_success{map=\"interfaces\"} 1\n"
 			     "tcflow_scrape_success{map=\"losses\"} 1\n");
@@ -130,6 +131,15 @@ START_TEST(full_exposition)
 		"# HELP tcflow_flow_table_max_entries Size of the flow table (--flow.max-entries): when full, the least recently used flow is evicted.\n"
 		"# TYPE tcflow_flow_table_max_entries gauge\n"
 		"tcflow_flow_table_max_entries 1024\n"
+		"# HELP tcflow_flow_inserts_total Flows the kernel added to the flow table.\n"
+		"# TYPE tcflow_flow_inserts_total counter\n"
+		"tcflow_flow_inserts_total 5\n"
+		"# HELP tcflow_flows_expired_total Flows deleted after --flow.idle-timeout without packets.\n"
+		"# TYPE tcflow_flows_expired_total counter\n"
+		"tcflow_flows_expired_total 0\n"
+		"# HELP tcflow_flow_evictions_estimated_total Flows the full table evicted (inserted, minus present, minus expired); an evicted flow that returns restarts from zero.\n"
+		"# TYPE tcflow_flow_evictions_estimated_total counter\n"
+		"tcflow_flow_evictions_estimated_total 2\n"
 		"# HELP tcflow_interface_bytes_total Bytes of all frames per interface, direction and family (ipv4, ipv6, other); never evicted.\n"
 		"# TYPE tcflow_interface_bytes_total counter\n"
 		"tcflow_interface_bytes_total{" IF ",direction=\"ingress\",family=\"ipv4\"} 100\n"
@@ -209,6 +219,7 @@ int main(void)
 	SRunner *sr = srunner_create(render_suite());
 	int failed;
 
+	srunner_set_fork_status(sr, CK_NOFORK);	/* long strings: no IPC limit */
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1,0 +1,129 @@
+#include "flow_expiry.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+
+#include "log.h"
+#include "map_reader.h"
+#include "tcflow.h"
+
+struct idle_keys {
+	uint64_t cutoff_ns;
+	struct flow_key *keys;
+	size_t n, cap;
+};
+
+static int collect_idle(void *ctx, const void *key, const void *value)
+{
+	struct idle_keys *ik = ctx;
+	const struct flow_value *v = value;
+	struct flow_key *p;
+
+	if (v->last_seen_ns >= ik->cutoff_ns)
+		return 0;
+	if (ik->n == ik->cap) {
+		size_t cap = ik->cap ? ik->cap * 2 : 1024;
+
+		p = realloc(ik->keys, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		ik->keys = p;
+		ik->cap = cap;
+	}
+	memcpy(&ik->keys[ik->n++], key, sizeof(struct flow_key));
+	return 0;
+}
+
+/* A flow that sees a packet between the read and the delete loses that
+ * packet's count: the window is one sweep's delete, and only for flows
+ * that were idle a whole timeout until then. */
+int flow_expiry_sweep(struct flow_expiry *e, uint64_t now_ns)
+{
+	struct idle_keys ik = { .cutoff_ns = now_ns > e->timeout_ns ? now_ns - e->timeout_ns : 0 };
+	int err = map_drain(e->flows_fd, sizeof(struct flow_key), sizeof(struct flow_value),
+			    collect_idle, &ik);
+	int deleted = 0;
+
+	for (size_t i = 0; !err && i < ik.n; i++)
+		if (bpf_map_delete_elem(e->flows_fd, &ik.keys[i]) == 0)
+			deleted++;
+	free(ik.keys);
+	if (err)
+		return err;
+	pthread_mutex_lock(&e->lock);
+	e->expired += (uint64_t)deleted;
+	pthread_mutex_unlock(&e->lock);
+	return deleted;
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* bpf_ktime_get_ns()'s clock */
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void *sweeper(void *arg)
+{
+	struct flow_expiry *e = arg;
+	uint64_t period_ns = e->timeout_ns / 4 > 1000000000ULL ? e->timeout_ns / 4 : 1000000000ULL;
+	struct timespec until;
+	int err;
+
+	pthread_mutex_lock(&e->lock);
+	while (!e->stop) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += (time_t)(period_ns / 1000000000ULL);
+		pthread_cond_timedwait(&e->wake, &e->lock, &until);
+		if (e->stop)
+			break;
+		pthread_mutex_unlock(&e->lock);
+		err = flow_expiry_sweep(e, monotonic_ns());
+		if (err < 0)
+			pr_warn("expiring idle flows: %s\n", strerror(-err));
+		pthread_mutex_lock(&e->lock);
+	}
+	pthread_mutex_unlock(&e->lock);
+	return NULL;
+}
+
+int flow_expiry_start(struct flow_expiry *e, int flows_fd, uint32_t timeout_s)
+{
+	memset(e, 0, sizeof(*e));
+	e->flows_fd = flows_fd;
+	e->timeout_ns = (uint64_t)timeout_s * 1000000000ULL;
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_cond_init(&e->wake, NULL);
+	if (pthread_create(&e->thread, NULL, sweeper, e)) {
+		pr_err("starting the idle flow sweeper failed\n");
+		return -1;
+	}
+	e->running = 1;
+	return 0;
+}
+
+void flow_expiry_stop(struct flow_expiry *e)
+{
+	if (!e->running)
+		return;
+	pthread_mutex_lock(&e->lock);
+	e->stop = 1;
+	pthread_cond_broadcast(&e->wake);
+	pthread_mutex_unlock(&e->lock);
+	pthread_join(e->thread, NULL);
+	e->running = 0;
+}
+
+uint64_t flow_expiry_count(struct flow_expiry *e)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&e->lock);
+	n = e->expired;
+	pthread_mutex_unlock(&e->lock);
+	return n;
+}

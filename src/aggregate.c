@@ -160,16 +160,13 @@ static int cmp_bytes_desc(const void *a, const void *b)
 
 	if (x->bytes != y->bytes)
 		return x->bytes < y->bytes ? 1 : -1;
-	return x->last_seen_ns < y->last_seen_ns ? -1 : x->last_seen_ns > y->last_seen_ns;
+	return render_cmp_flow(a, b);	/* ties: the label order, never the map's */
 }
 
-/* Keeps the max largest by bytes (ties by key: the array is key-sorted and
- * qsort on the byte count alone would be unstable) and sums the rest. */
+/* Keeps the max largest by bytes and sums the rest. */
 static size_t fold_tail(struct flow_entry *f, size_t n, size_t max, struct flow_value *other)
 {
 	memset(other, 0, sizeof(*other));
-	for (size_t i = 0; i < n; i++)
-		f[i].val.last_seen_ns = i;	/* the key order, as a tie-break */
 	qsort(f, n, sizeof(*f), cmp_bytes_desc);
 	for (size_t i = max; i < n; i++) {
 		other->packets += f[i].val.packets;
@@ -180,19 +177,18 @@ static size_t fold_tail(struct flow_entry *f, size_t n, size_t max, struct flow_
 
 int aggregate_flows(struct snapshot *s, const struct label_set *ls, struct flow_value *other)
 {
-	int folded = 0;
+	int folded = ls->max_series && s->n_flows > ls->max_series;
 
+	/* One sort to merge equal projections; the full table skips it. */
 	if (!is_identity(ls)) {
 		for (size_t i = 0; i < s->n_flows; i++)
 			project(&s->flows[i].key, ls);
-	}
-	render_sort_flows(s);
-	if (!is_identity(ls))
-		s->n_flows = merge_sorted(s->flows, s->n_flows);
-	if (ls->max_series && s->n_flows > ls->max_series) {
-		s->n_flows = fold_tail(s->flows, s->n_flows, ls->max_series, other);
 		render_sort_flows(s);
-		folded = 1;
+		s->n_flows = merge_sorted(s->flows, s->n_flows);
+		folded = ls->max_series && s->n_flows > ls->max_series;
 	}
+	if (folded)
+		s->n_flows = fold_tail(s->flows, s->n_flows, ls->max_series, other);
+	render_sort_flows(s);
 	return folded;
 }

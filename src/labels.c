@@ -2,10 +2,18 @@
 
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 
 void label_escape(struct strbuf *sb, const char *s)
 {
+	size_t plain = strcspn(s, "\\\"\n");
+
+	/* Nearly every value needs no escaping: copy it in one go. */
+	if (!s[plain]) {
+		strbuf_append(sb, s, plain);
+		return;
+	}
 	for (; *s; s++) {
 		switch (*s) {
 		case '\\': strbuf_append(sb, "\\\\", 2); break;

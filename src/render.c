@@ -41,7 +41,7 @@ static void put_value(struct strbuf *out, unsigned long long v)
 	strbuf_putc(out, '\n');
 }
 
-static int cmp_flow(const void *a, const void *b)
+int render_cmp_flow(const void *a, const void *b)
 {
 	const struct flow_key *x = &((const struct flow_entry *)a)->key;
 	const struct flow_key *y = &((const struct flow_entry *)b)->key;
@@ -70,7 +70,21 @@ static int cmp_flow(const void *a, const void *b)
 void render_sort_flows(struct snapshot *snap)
 {
 	if (snap->n_flows > 1)
-		qsort(snap->flows, snap->n_flows, sizeof(*snap->flows), cmp_flow);
+		qsort(snap->flows, snap->n_flows, sizeof(*snap->flows), render_cmp_flow);
+}
+
+static void u16_text(unsigned int v, char out[8])
+{
+	char tmp[8];
+	int i = 0, n = 0;
+
+	do {
+		tmp[i++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (i)
+		out[n++] = tmp[--i];
+	out[n] = '\0';
 }
 
 /* An address label: CIDR form when --flow.ipv*-prefix aggregates. */
@@ -100,8 +114,8 @@ static void flow_labels(struct strbuf *out, const struct flow_key *k,
 	const char *v[7];
 	int first = 1;
 
-	snprintf(sport, sizeof(sport), "%u", k->src_port);
-	snprintf(dport, sizeof(dport), "%u", k->dst_port);
+	u16_text(k->src_port, sport);
+	u16_text(k->dst_port, dport);
 	v[0] = ifnames_get(k->ifindex, ifname);
 	v[1] = direction_name(k->direction);
 	v[2] = proto_name(k->protocol, proto);

@@ -23,5 +23,7 @@ void render_exposition(struct strbuf *out, const struct render_input *in);
 /* Sorts flows by interface, direction, family, protocol, addresses, ports:
  * stable output that diffs well between scrapes. */
 void render_sort_flows(struct snapshot *snap);
+/* qsort comparator of flow entries in that order. */
+int render_cmp_flow(const void *a, const void *b);
 
 #endif

@@ -56,36 +56,34 @@ static __always_inline __u32 ipv4_le(const __u8 a[16])
 	return (__u32)a[0] | (__u32)a[1] << 8 | (__u32)a[2] << 16 | (__u32)a[3] << 24;
 }
 
+/* The fields both event layouts share, under the same names. */
+#define FILL_COMMON(r, key, cg, len) do { \
+		(r)->hdr.ifindex = (key)->ifindex; \
+		(r)->ev.timestamp_ns = bpf_ktime_get_ns(); \
+		(r)->ev.cgroup_id = (cg); \
+		(r)->ev.src_port = (key)->src_port; \
+		(r)->ev.dst_port = (key)->dst_port; \
+		(r)->ev.protocol = (key)->protocol; \
+		(r)->ev.direction = (key)->direction; \
+		(r)->ev.packet_len = (len); \
+	} while (0)
+
 static __always_inline void fill4(struct event_record4 *r, const struct flow_key *key,
 				  __u64 cgroup, __u16 len)
 {
 	r->hdr.kind = TCFLOW_EVENT_IPV4;
-	r->hdr.ifindex = key->ifindex;
-	r->ev.timestamp_ns = bpf_ktime_get_ns();
-	r->ev.cgroup_id = cgroup;
 	r->ev.src_ip = ipv4_le(key->src_addr);
 	r->ev.dst_ip = ipv4_le(key->dst_addr);
-	r->ev.src_port = key->src_port;
-	r->ev.dst_port = key->dst_port;
-	r->ev.protocol = key->protocol;
-	r->ev.direction = key->direction;
-	r->ev.packet_len = len;
+	FILL_COMMON(r, key, cgroup, len);
 }
 
 static __always_inline void fill6(struct event_record6 *r, const struct flow_key *key,
 				  __u64 cgroup, __u16 len)
 {
 	r->hdr.kind = TCFLOW_EVENT_IPV6;
-	r->hdr.ifindex = key->ifindex;
-	r->ev.timestamp_ns = bpf_ktime_get_ns();
-	r->ev.cgroup_id = cgroup;
 	__builtin_memcpy(r->ev.src_ip, key->src_addr, 16);
 	__builtin_memcpy(r->ev.dst_ip, key->dst_addr, 16);
-	r->ev.src_port = key->src_port;
-	r->ev.dst_port = key->dst_port;
-	r->ev.protocol = key->protocol;
-	r->ev.direction = key->direction;
-	r->ev.packet_len = len;
+	FILL_COMMON(r, key, cgroup, len);
 }
 
 /* Emits the event of a counted packet when its turn has come. A full ring

@@ -15,6 +15,17 @@
 _Static_assert(sizeof(struct network_flow_event) == 32, "NetworkFlowEvent is 32 bytes");
 _Static_assert(sizeof(struct event_record4) == 40, "IPv4 record: 8-byte header + event");
 
+/* The fields both event layouts share, under the same names. */
+#define COPY_COMMON(view, e) do { \
+		(view)->timestamp_ns = (e)->timestamp_ns; \
+		(view)->cgroup_id = (e)->cgroup_id; \
+		(view)->src_port = (e)->src_port; \
+		(view)->dst_port = (e)->dst_port; \
+		(view)->protocol = (e)->protocol; \
+		(view)->direction = (e)->direction; \
+		(view)->packet_len = (e)->packet_len; \
+	} while (0)
+
 int event_decode(const void *data, size_t size, struct event_view *ev)
 {
 	const struct event_header *h = data;
@@ -31,13 +42,7 @@ int event_decode(const void *data, size_t size, struct event_view *ev)
 			ev->src[i] = (uint8_t)(e->src_ip >> (8 * i));
 			ev->dst[i] = (uint8_t)(e->dst_ip >> (8 * i));
 		}
-		ev->timestamp_ns = e->timestamp_ns;
-		ev->cgroup_id = e->cgroup_id;
-		ev->src_port = e->src_port;
-		ev->dst_port = e->dst_port;
-		ev->protocol = e->protocol;
-		ev->direction = e->direction;
-		ev->packet_len = e->packet_len;
+		COPY_COMMON(ev, e);
 		return 0;
 	}
 	if (h->kind == TCFLOW_EVENT_IPV6 && size >= sizeof(struct event_record6)) {
@@ -46,13 +51,7 @@ int event_decode(const void *data, size_t size, struct event_view *ev)
 		ev->family = TCFLOW_FAM_IPV6;
 		memcpy(ev->src, e->src_ip, 16);
 		memcpy(ev->dst, e->dst_ip, 16);
-		ev->timestamp_ns = e->timestamp_ns;
-		ev->cgroup_id = e->cgroup_id;
-		ev->src_port = e->src_port;
-		ev->dst_port = e->dst_port;
-		ev->protocol = e->protocol;
-		ev->direction = e->direction;
-		ev->packet_len = e->packet_len;
+		COPY_COMMON(ev, e);
 		return 0;
 	}
 	return -1;

@@ -58,7 +58,7 @@ int label_set_parse(struct label_set *ls, const char *spec, char *err, size_t er
 		size_t len = strcspn(p, ",");
 
 		bit = label_bit(p, len);
-		if (!bit) {
+		if (!bit || (p[len] == ',' && !p[len + 1])) {
 			snprintf(err, errlen, "invalid value for --flow.labels: \"%.*s\" is not a preset "
 				 "(full, hosts, services) or a label (interface, direction, protocol, "
 				 "src_ip, dst_ip, src_port, dst_port)", (int)len, p);

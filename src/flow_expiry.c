@@ -47,14 +47,21 @@ int flow_expiry_sweep(struct flow_expiry *e, uint64_t now_ns)
 			    collect_idle, &ik);
 	int deleted = 0;
 
-	for (size_t i = 0; !err && i < ik.n; i++)
+	if (err) {
+		free(ik.keys);
+		return err;
+	}
+	/* Counted before the deletes, corrected after: a scrape in between must
+	 * never see a flow gone and not expired, or it would count it evicted. */
+	pthread_mutex_lock(&e->lock);
+	e->expired += ik.n;
+	pthread_mutex_unlock(&e->lock);
+	for (size_t i = 0; i < ik.n; i++)
 		if (bpf_map_delete_elem(e->flows_fd, &ik.keys[i]) == 0)
 			deleted++;
 	free(ik.keys);
-	if (err)
-		return err;
 	pthread_mutex_lock(&e->lock);
-	e->expired += (uint64_t)deleted;
+	e->expired -= ik.n - (size_t)deleted;
 	pthread_mutex_unlock(&e->lock);
 	return deleted;
 }

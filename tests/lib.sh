@@ -238,12 +238,13 @@ link_stats() {
 	in_a sh -c "cd /sys/class/net/$IF_A/statistics && echo \$(cat rx_bytes rx_packets tx_bytes tx_packets)"
 }
 
-# tcp_outsegs NS: the namespace's Tcp OutSegs (/proc/net/snmp), every TCP
-# segment its stack sent, IPv4 and IPv6, sockets or not (a SYN-ACK too).
+# tcp_outsegs NS: the namespace's Tcp OutSegs + RetransSegs (/proc/net/snmp),
+# every TCP segment its stack sent, IPv4 and IPv6, sockets or not (a SYN-ACK
+# too). OutSegs leaves retransmissions out; a loaded machine makes some.
 tcp_outsegs() {
 	ip netns exec "$1" awk '$1 == "Tcp:" {
-		if (!c) { for (i = 2; i <= NF; i++) if ($i == "OutSegs") c = i }
-		else { print $c; exit } }' /proc/net/snmp
+		if (!c) { for (i = 2; i <= NF; i++) { if ($i == "OutSegs") c = i; if ($i == "RetransSegs") r = i } }
+		else { print $c + $r; exit } }' /proc/net/snmp
 }
 
 # ---- the exporter -----------------------------------------------------------

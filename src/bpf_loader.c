@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -14,6 +15,9 @@ static void report_load_error(int err)
 {
 	if (err == EPERM)
 		pr_err("missing privileges to load the BPF programs: %s (run as root, or with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON)\n",
+		       strerror(err));
+	else if (err == EACCES && geteuid() != 0)
+		pr_err("the kernel refused the BPF programs: %s (without root, CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON are all needed)\n",
 		       strerror(err));
 	else if (err == EACCES || err == EINVAL)
 		pr_err("the kernel rejected the BPF programs: %s (rerun with --log.level=debug for the verifier's log)\n",

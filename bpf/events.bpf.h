@@ -30,7 +30,9 @@ struct {
 	__type(value, __u32);
 } event_phase SEC(".maps");
 
-static __always_inline int event_due(void)
+/* Counts packets as the counters do (a GSO packet as its segments); a
+ * GSO packet that crosses the sampling point raises one event. */
+static __always_inline int event_due(__u64 segs)
 {
 	__u32 zero = 0, *n;
 
@@ -39,9 +41,10 @@ static __always_inline int event_due(void)
 	n = bpf_map_lookup_elem(&event_phase, &zero);
 	if (!n)
 		return 0;
-	if (++*n < cfg_events_sample)
+	*n += (__u32)segs;
+	if (*n < cfg_events_sample)
 		return 0;
-	*n = 0;
+	*n %= cfg_events_sample;
 	return 1;
 }
 
@@ -89,12 +92,12 @@ static __always_inline void fill6(struct event_record6 *r, const struct flow_key
 /* Emits the event of a counted packet when its turn has come. A full ring
  * buffer loses the event, and the loss is counted. */
 static __always_inline void emit_event(struct __sk_buff *skb, const struct flow_key *key,
-				       __u64 len)
+				       __u64 segs, __u64 len)
 {
 	__u64 cgroup = 0;
 	__u16 plen = len > 0xffff ? 0xffff : (__u16)len;
 
-	if (!event_due())
+	if (!event_due(segs))
 		return;
 	/* Only egress of a local socket has an owner the kernel knows. */
 	if (key->direction == TCFLOW_DIR_EGRESS && !cfg_replay)

@@ -121,7 +121,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	count_iface(key.ifindex, dir, verdict, key.family, segs, len);
 	if (verdict == PARSE_FLOW) {
 		count_flow(&key, segs, len);
-		emit_event(skb, &key, len);
+		emit_event(skb, &key, segs, len);
 	}
 	return TC_ACT_UNSPEC;
 }

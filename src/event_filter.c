@@ -55,7 +55,7 @@ static int set_interface(struct event_filter *f, const char *v)
 {
 	int64_t ifindex = ifnames_find(v);
 
-	if (ifindex < 0)
+	if (ifindex < 0 || !ifnames_watched(ifindex))
 		return -1;
 	f->ifindex = ifindex;
 	return 0;

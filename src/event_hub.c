@@ -25,6 +25,8 @@ static const unsigned int bucket_le[PKT_SIZE_BUCKETS - 1] = {
 	64, 128, 256, 512, 1024, 1518, 4096, 9216,
 };
 
+static void deadline_in(struct timespec *ts, int ms);
+
 void hub_init(struct event_hub *hub)
 {
 	memset(hub, 0, sizeof(*hub));
@@ -95,6 +97,20 @@ void hub_stop(struct event_hub *hub)
 	pthread_mutex_unlock(&hub->lock);
 }
 
+int hub_wait_empty(struct event_hub *hub, int timeout_ms)
+{
+	struct timespec deadline;
+	int rc = 0;
+
+	deadline_in(&deadline, timeout_ms);
+	pthread_mutex_lock(&hub->lock);
+	while (hub->n_subs && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&hub->wake, &hub->lock, &deadline);
+	rc = hub->n_subs ? -1 : 0;
+	pthread_mutex_unlock(&hub->lock);
+	return rc;
+}
+
 struct subscriber *hub_subscribe(struct event_hub *hub, const struct event_filter *f,
 				 size_t qcap)
 {
@@ -128,6 +144,7 @@ void hub_unsubscribe(struct event_hub *hub, struct subscriber *s)
 			hub->subs[i] = hub->subs[--hub->n_subs];
 			break;
 		}
+	pthread_cond_broadcast(&hub->wake);	/* hub_wait_empty() */
 	pthread_mutex_unlock(&hub->lock);
 	free(s->queue);
 	free(s);

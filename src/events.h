@@ -77,6 +77,8 @@ void hub_destroy(struct event_hub *hub);
 void hub_publish(struct event_hub *hub, const struct event_view *ev);
 /* Wakes every waiting subscriber for good: the process is stopping. */
 void hub_stop(struct event_hub *hub);
+/* Waits up to timeout_ms for every subscriber to leave. 0 when they did. */
+int hub_wait_empty(struct event_hub *hub, int timeout_ms);
 
 /* A new subscriber with a queue of qcap events, or NULL (too many, or no
  * memory). */

@@ -97,3 +97,13 @@ int64_t ifnames_find(const char *name)
 	ifindex = if_nametoindex(name);
 	return ifindex ? (int64_t)ifindex : -1;
 }
+
+int ifnames_watched(int64_t ifindex)
+{
+	if (ifindex == 0)
+		return 1;
+	for (int i = 0; i < n_known; i++)
+		if (known[i].ifindex == ifindex)
+			return 1;
+	return 0;
+}

@@ -15,5 +15,7 @@ const char *ifnames_get(uint32_t ifindex, char *out);
 void ifnames_clear(void);
 /* The ifindex of a name (IFNAME_REPLAY is 0), or -1 when unknown. */
 int64_t ifnames_find(const char *name);
+/* Whether ifindex is an interface we attached to (or 0, replay's). */
+int ifnames_watched(int64_t ifindex);
 
 #endif

@@ -113,6 +113,9 @@ static void events_stop(struct events *e)
 	event_consumer_stop(&e->consumer);
 	hub_stop(&e->hub);
 	event_stdout_stop(&e->out);
+	/* Give /events responses a moment to send their last chunk and end
+	 * cleanly before the HTTP server closes their connections. */
+	hub_wait_empty(&e->hub, 2000);
 }
 
 static int serve(const struct config *cfg, struct scraper *s, struct tc_set *tc,

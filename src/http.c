@@ -75,16 +75,41 @@ int http_accepts_gzip(const char *value)
 	return 0;
 }
 
+/* The q of the first media range of accept that starts with type, or -1. */
+static double media_q(const char *accept, const char *type)
+{
+	size_t tlen = strlen(type);
+
+	for (const char *p = accept; p && *p; ) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		while (len && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		if (len >= tlen && !strncasecmp(p, type, tlen)) {
+			const char *q = p;
+
+			while ((q = memchr(q, ';', len - (size_t)(q - p)))) {
+				q++;
+				while (*q == ' ')
+					q++;
+				if (!strncmp(q, "q=", 2))
+					return strtod(q + 2, NULL);
+			}
+			return 1.0;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return -1;
+}
+
 int http_accepts_openmetrics(const char *accept)
 {
-	const char *p = strstr(accept, "application/openmetrics-text");
-	const char *end, *q;
+	double om = media_q(accept, "application/openmetrics-text");
 
-	if (!p)
-		return 0;
-	end = strchr(p, ',');
-	q = strstr(p, "q=");
-	return !q || (end && q > end) || strtod(q + 2, NULL) > 0;
+	return om > 0 && om >= media_q(accept, "text/plain");
 }
 
 static int bind_socket(const char *what, const char *host, const char *port)

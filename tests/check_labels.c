@@ -109,6 +109,19 @@ START_TEST(gzip_negotiation)
 }
 END_TEST
 
+START_TEST(openmetrics_negotiation)
+{
+	/* What Prometheus 2.x sends. */
+	ck_assert_int_eq(http_accepts_openmetrics("application/openmetrics-text;version=1.0.0,"
+		"application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"), 1);
+	ck_assert_int_eq(http_accepts_openmetrics("application/openmetrics-text"), 1);
+	ck_assert_int_eq(http_accepts_openmetrics("text/plain;q=1, application/openmetrics-text;q=0.1"), 0);
+	ck_assert_int_eq(http_accepts_openmetrics("application/openmetrics-text;q=0"), 0);
+	ck_assert_int_eq(http_accepts_openmetrics("text/plain;version=0.0.4"), 0);
+	ck_assert_int_eq(http_accepts_openmetrics("*/*"), 0);
+}
+END_TEST
+
 START_TEST(listen_address_split)
 {
 	char host[64], port[16];
@@ -147,6 +160,7 @@ static Suite *labels_suite(void)
 	suite_add_tcase(s, names);
 	tcase_add_test(http, gzip_negotiation);
 	tcase_add_test(http, listen_address_split);
+	tcase_add_test(http, openmetrics_negotiation);
 	suite_add_tcase(s, http);
 	return s;
 }

@@ -187,8 +187,11 @@ int aggregate_flows(struct snapshot *s, const struct label_set *ls, struct flow_
 		s->n_flows = merge_sorted(s->flows, s->n_flows);
 		folded = ls->max_series && s->n_flows > ls->max_series;
 	}
-	if (folded)
+	if (folded) {
 		s->n_flows = fold_tail(s->flows, s->n_flows, ls->max_series, other);
-	render_sort_flows(s);
+		render_sort_flows(s);
+	} else if (is_identity(ls)) {
+		render_sort_flows(s);	/* merge_sorted kept the order otherwise */
+	}
 	return folded;
 }

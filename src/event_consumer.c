@@ -61,11 +61,6 @@ int event_consumer_start(struct event_consumer *c, int ringbuf_fd, struct event_
 	return 0;
 }
 
-int event_consumer_drain(struct event_consumer *c)
-{
-	return ring_buffer__consume(c->rb);
-}
-
 void event_consumer_stop(struct event_consumer *c)
 {
 	if (c->running) {

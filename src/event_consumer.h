@@ -19,7 +19,5 @@ struct event_consumer {
 int event_consumer_start(struct event_consumer *c, int ringbuf_fd, struct event_hub *hub);
 /* Drains what is left, then stops the thread. */
 void event_consumer_stop(struct event_consumer *c);
-/* Drains what is in the ring now, in the caller's thread (replay, tests). */
-int event_consumer_drain(struct event_consumer *c);
 
 #endif

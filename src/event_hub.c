@@ -17,7 +17,6 @@ struct subscriber {
 	struct event_filter filter;
 	struct event_view *queue;
 	size_t cap, head, len;
-	uint64_t delivered;	/* toward filter.limit */
 };
 
 /* Upper bounds of the size buckets; the last bucket is +Inf. */

@@ -22,6 +22,9 @@ static void *write_lines(void *arg)
 		if (n && (fwrite(sb.data, 1, sb.len, stdout) != sb.len || fflush(stdout))) {
 			/* A closed pipe (jq quit): stop writing, keep exporting. */
 			pr_warn("writing events to stdout failed; no more events go there\n");
+			/* Unsubscribe now, or the dead queue counts drops forever. */
+			hub_unsubscribe(w->hub, w->sub);
+			w->sub = NULL;
 			break;
 		}
 	}
@@ -53,6 +56,7 @@ void event_stdout_stop(struct event_stdout *w)
 	if (!w->running)
 		return;
 	pthread_join(w->thread, NULL);
-	hub_unsubscribe(w->hub, w->sub);
+	if (w->sub)
+		hub_unsubscribe(w->hub, w->sub);
 	w->running = 0;
 }

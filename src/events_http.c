@@ -130,6 +130,9 @@ MHD_RESULT events_http_respond(struct MHD_Connection *c, struct event_hub *hub)
 	}
 	s->hub = hub;
 	s->limit = f.limit;
+	/* A stream may rightly be quiet longer than the idle timeout of other
+	 * requests; the keepalive newline finds clients that went away. */
+	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, 0U);
 	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, read_stream, s,
 					      close_stream);
 	if (!r) {

@@ -138,6 +138,8 @@ static int serve(const struct config *cfg, struct scraper *s, struct tc_set *tc,
 	if (cfg->idle_timeout_s) {
 		if (flow_expiry_start(&expiry, bpf_map__fd(skel->maps.flows), cfg->idle_timeout_s)) {
 			events_stop(&ev);
+			if (ev.on)
+				hub_destroy(&ev.hub);
 			return -1;
 		}
 		s->expiry = &expiry;

@@ -10,7 +10,10 @@
 
 #define BATCH_ENTRIES 4096
 
-static int drain_batch(int fd, size_t key_size, size_t value_size, map_entry_cb cb, void *ctx)
+/* *delivered tells the caller whether cb already saw entries, so that a
+ * fallback to iteration never hands the same entries over twice. */
+static int drain_batch(int fd, size_t key_size, size_t value_size, map_entry_cb cb, void *ctx,
+		       int *delivered)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	uint32_t count, chunk = BATCH_ENTRIES;
@@ -47,6 +50,8 @@ static int drain_batch(int fd, size_t key_size, size_t value_size, map_entry_cb 
 			}
 		}
 		first = 0;
+		if (count)
+			*delivered = 1;
 		for (uint32_t i = 0; i < count && !err; i++)
 			err = cb(ctx, keys + i * key_size, values + i * value_size);
 	}
@@ -82,9 +87,10 @@ static int drain_iterate(int fd, size_t key_size, size_t value_size, map_entry_c
 
 int map_drain(int fd, size_t key_size, size_t value_size, map_entry_cb cb, void *ctx)
 {
-	int err = drain_batch(fd, key_size, value_size, cb, ctx);
+	int delivered = 0;
+	int err = drain_batch(fd, key_size, value_size, cb, ctx, &delivered);
 
-	if (err == -EINVAL || err == -ENOTSUP || err == -EOPNOTSUPP)
+	if (!delivered && (err == -EINVAL || err == -ENOTSUP || err == -EOPNOTSUPP))
 		err = drain_iterate(fd, key_size, value_size, cb, ctx);
 	return err;
 }

@@ -149,8 +149,10 @@ static void render_table(struct strbuf *out, const struct render_input *in, size
 	uint64_t gone = inserts > entries + expired ? inserts - entries - expired : 0;
 	uint64_t evicted = gone;
 
+	/* A partial read would make a flow look evicted, and the estimate is
+	 * kept monotonic: only a whole read may raise it. */
 	if (in->evictions) {
-		if (*in->evictions > evicted)
+		if (*in->evictions > evicted || !in->snap->flows_ok || !in->snap->losses_ok)
 			evicted = *in->evictions;
 		*in->evictions = evicted;
 	}

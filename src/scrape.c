@@ -124,13 +124,22 @@ static struct scrape_body *latest_or_new(struct scraper *s)
 /* Called with the lock held: makes the variant a request needs, once. */
 static int make_variant(struct scrape_body *b, enum scrape_format format, int gzip)
 {
-	if (format == FORMAT_OPENMETRICS && !b->om.len && openmetrics_from_text(&b->text, &b->om))
+	const struct strbuf *src = format == FORMAT_OPENMETRICS ? &b->om : &b->text;
+	struct strbuf *gz = format == FORMAT_OPENMETRICS ? &b->om_gzip : &b->gzip;
+
+	/* A failed variant is emptied, never cached half made. */
+	if (format == FORMAT_OPENMETRICS && !b->om.len &&
+	    openmetrics_from_text(&b->text, &b->om)) {
+		strbuf_reset(&b->om);
 		return -1;
-	if (!gzip)
+	}
+	if (!gzip || gz->len)
 		return 0;
-	if (format == FORMAT_OPENMETRICS)
-		return b->om_gzip.len ? 0 : gzip_compress(&b->om, &b->om_gzip);
-	return b->gzip.len ? 0 : gzip_compress(&b->text, &b->gzip);
+	if (gzip_compress(src, gz)) {
+		strbuf_reset(gz);
+		return -1;
+	}
+	return 0;
 }
 
 const struct strbuf *scrape_payload(const struct scrape_body *b, enum scrape_format format,

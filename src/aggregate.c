@@ -100,7 +100,7 @@ static void drop_ephemeral(struct flow_key *k)
 }
 
 /* Rewrites a key to what its series' labels can tell apart. */
-static void project(struct flow_key *k, const struct label_set *ls)
+void aggregate_project(struct flow_key *k, const struct label_set *ls)
 {
 	unsigned int bytes = k->family == TCFLOW_FAM_IPV6 ? 16 : 4;
 	unsigned int prefix = k->family == TCFLOW_FAM_IPV6 ? ls->ipv6_prefix : ls->ipv4_prefix;
@@ -129,7 +129,7 @@ static void project(struct flow_key *k, const struct label_set *ls)
 		k->family = 0;
 }
 
-static int is_identity(const struct label_set *ls)
+int label_set_is_identity(const struct label_set *ls)
 {
 	return ls->mask == FL_ALL && !ls->services && ls->ipv4_prefix == 32 &&
 	       ls->ipv6_prefix == 128;
@@ -175,22 +175,52 @@ static size_t fold_tail(struct flow_entry *f, size_t n, size_t max, struct flow_
 	return max;
 }
 
+size_t aggregate_compact(struct flow_entry *f, size_t n)
+{
+	if (n > 1)
+		qsort(f, n, sizeof(*f), render_cmp_flow);
+	return merge_sorted(f, n);
+}
+
+size_t aggregate_join_retired(struct snapshot *s, struct flow_entry *retired, size_t n)
+{
+	size_t i = 0, j = 0, kept = 0;
+
+	while (i < s->n_flows && j < n) {
+		int c = render_cmp_flow(&s->flows[i], &retired[j]);
+
+		if (c < 0) {
+			i++;
+		} else if (c > 0) {
+			j++;	/* its series is gone: the retired count goes too */
+		} else {
+			s->flows[i].val.packets += retired[j].val.packets;
+			s->flows[i].val.bytes += retired[j].val.bytes;
+			retired[kept++] = retired[j++];
+			i++;
+		}
+	}
+	return kept;
+}
+
 int aggregate_flows(struct snapshot *s, const struct label_set *ls, struct flow_value *other)
 {
 	int folded = ls->max_series && s->n_flows > ls->max_series;
 
 	/* One sort to merge equal projections; the full table skips it. */
-	if (!is_identity(ls)) {
+	if (!label_set_is_identity(ls)) {
 		for (size_t i = 0; i < s->n_flows; i++)
-			project(&s->flows[i].key, ls);
+			aggregate_project(&s->flows[i].key, ls);
 		render_sort_flows(s);
 		s->n_flows = merge_sorted(s->flows, s->n_flows);
+		if (s->n_retired)
+			s->n_retired = aggregate_join_retired(s, s->retired, s->n_retired);
 		folded = ls->max_series && s->n_flows > ls->max_series;
 	}
 	if (folded) {
 		s->n_flows = fold_tail(s->flows, s->n_flows, ls->max_series, other);
 		render_sort_flows(s);
-	} else if (is_identity(ls)) {
+	} else if (label_set_is_identity(ls)) {
 		render_sort_flows(s);	/* merge_sorted kept the order otherwise */
 	}
 	return folded;

@@ -41,4 +41,15 @@ int label_set_parse(struct label_set *ls, const char *spec, char *err, size_t er
  * label bits (a services port). */
 int aggregate_flows(struct snapshot *s, const struct label_set *ls, struct flow_value *other);
 
+/* Whether the label set changes nothing (every series is one flow). */
+int label_set_is_identity(const struct label_set *ls);
+/* Rewrites a flow key to what its series' labels can tell apart. */
+void aggregate_project(struct flow_key *k, const struct label_set *ls);
+/* Sorts projected entries and sums equal keys; returns the new count. */
+size_t aggregate_compact(struct flow_entry *f, size_t n);
+/* Adds to each series of s (projected, merged, sorted) the counts that
+ * retired (sorted, merged) holds for it, and keeps in retired only the
+ * keys that still have a series. Returns the new length of retired. */
+size_t aggregate_join_retired(struct snapshot *s, struct flow_entry *retired, size_t n);
+
 #endif

@@ -12,29 +12,46 @@
 
 struct idle_keys {
 	uint64_t cutoff_ns;
-	struct flow_key *keys;
+	struct flow_entry *keys;
 	size_t n, cap;
 };
+
+static int append(struct flow_entry **arr, size_t *n, size_t *cap, const struct flow_entry *e)
+{
+	struct flow_entry *p;
+
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 1024;
+
+		p = realloc(*arr, ncap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		*arr = p;
+		*cap = ncap;
+	}
+	(*arr)[(*n)++] = *e;
+	return 0;
+}
 
 static int collect_idle(void *ctx, const void *key, const void *value)
 {
 	struct idle_keys *ik = ctx;
-	const struct flow_value *v = value;
-	struct flow_key *p;
+	struct flow_entry e;
 
-	if (v->last_seen_ns >= ik->cutoff_ns)
+	memcpy(&e.key, key, sizeof(e.key));
+	memcpy(&e.val, value, sizeof(e.val));
+	if (e.val.last_seen_ns >= ik->cutoff_ns)
 		return 0;
-	if (ik->n == ik->cap) {
-		size_t cap = ik->cap ? ik->cap * 2 : 1024;
+	return append(&ik->keys, &ik->n, &ik->cap, &e);
+}
 
-		p = realloc(ik->keys, cap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		ik->keys = p;
-		ik->cap = cap;
-	}
-	memcpy(&ik->keys[ik->n++], key, sizeof(struct flow_key));
-	return 0;
+/* Called with e->lock held. */
+static void retire(struct flow_expiry *e, struct flow_entry *f)
+{
+	if (!e->retain)
+		return;
+	aggregate_project(&f->key, e->retain);
+	append(&e->retired, &e->n_retired, &e->cap_retired, f);
 }
 
 /* A flow that sees a packet between the read and the delete loses that
@@ -53,16 +70,23 @@ int flow_expiry_sweep(struct flow_expiry *e, uint64_t now_ns)
 	}
 	/* Counted before the deletes, corrected after: a scrape in between must
 	 * never see a flow gone and not expired, or it would count it evicted. */
+	pthread_mutex_lock(&e->sweep_lock);
 	pthread_mutex_lock(&e->lock);
 	e->expired += ik.n;
 	pthread_mutex_unlock(&e->lock);
-	for (size_t i = 0; i < ik.n; i++)
-		if (bpf_map_delete_elem(e->flows_fd, &ik.keys[i]) == 0)
-			deleted++;
-	free(ik.keys);
+	for (size_t i = 0; i < ik.n; i++) {
+		if (bpf_map_delete_elem(e->flows_fd, &ik.keys[i].key))
+			continue;
+		deleted++;
+		pthread_mutex_lock(&e->lock);
+		retire(e, &ik.keys[i]);
+		pthread_mutex_unlock(&e->lock);
+	}
 	pthread_mutex_lock(&e->lock);
 	e->expired -= ik.n - (size_t)deleted;
 	pthread_mutex_unlock(&e->lock);
+	pthread_mutex_unlock(&e->sweep_lock);
+	free(ik.keys);
 	return deleted;
 }
 
@@ -98,12 +122,15 @@ static void *sweeper(void *arg)
 	return NULL;
 }
 
-int flow_expiry_start(struct flow_expiry *e, int flows_fd, uint32_t timeout_s)
+int flow_expiry_start(struct flow_expiry *e, int flows_fd, uint32_t timeout_s,
+		      const struct label_set *labels)
 {
 	memset(e, 0, sizeof(*e));
 	e->flows_fd = flows_fd;
 	e->timeout_ns = (uint64_t)timeout_s * 1000000000ULL;
+	e->retain = labels && !label_set_is_identity(labels) ? labels : NULL;
 	pthread_mutex_init(&e->lock, NULL);
+	pthread_mutex_init(&e->sweep_lock, NULL);
 	pthread_cond_init(&e->wake, NULL);
 	if (pthread_create(&e->thread, NULL, sweeper, e)) {
 		pr_err("starting the idle flow sweeper failed\n");
@@ -123,6 +150,9 @@ void flow_expiry_stop(struct flow_expiry *e)
 	pthread_mutex_unlock(&e->lock);
 	pthread_join(e->thread, NULL);
 	e->running = 0;
+	free(e->retired);
+	e->retired = NULL;
+	e->n_retired = 0;
 }
 
 uint64_t flow_expiry_count(struct flow_expiry *e)
@@ -133,4 +163,41 @@ uint64_t flow_expiry_count(struct flow_expiry *e)
 	n = e->expired;
 	pthread_mutex_unlock(&e->lock);
 	return n;
+}
+
+void flow_expiry_begin_read(struct flow_expiry *e, struct snapshot *s)
+{
+	pthread_mutex_lock(&e->sweep_lock);
+	pthread_mutex_lock(&e->lock);
+	e->n_retired = aggregate_compact(e->retired, e->n_retired);
+	s->n_retired = 0;
+	for (size_t i = 0; i < e->n_retired; i++)
+		if (append(&s->retired, &s->n_retired, &s->cap_retired, &e->retired[i]))
+			break;
+	e->n_lent = s->n_retired;
+	pthread_mutex_unlock(&e->lock);
+}
+
+void flow_expiry_end_read(struct flow_expiry *e)
+{
+	pthread_mutex_unlock(&e->sweep_lock);
+}
+
+void flow_expiry_return(struct flow_expiry *e, const struct snapshot *s)
+{
+	size_t tail;
+
+	pthread_mutex_lock(&e->lock);
+	if (!s->flows_ok) {	/* no series were seen: keep everything */
+		e->n_lent = 0;
+		pthread_mutex_unlock(&e->lock);
+		return;
+	}
+	/* Entries retired since begin_read follow the lent ones: keep them. */
+	tail = e->n_retired - e->n_lent;
+	memmove(e->retired + s->n_retired, e->retired + e->n_lent, tail * sizeof(*e->retired));
+	memcpy(e->retired, s->retired, s->n_retired * sizeof(*e->retired));
+	e->n_retired = s->n_retired + tail;
+	e->n_lent = 0;
+	pthread_mutex_unlock(&e->lock);
 }

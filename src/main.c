@@ -136,7 +136,8 @@ static int serve(const struct config *cfg, struct scraper *s, struct tc_set *tc,
 	if (events_start(&ev, cfg, skel))
 		return -1;
 	if (cfg->idle_timeout_s) {
-		if (flow_expiry_start(&expiry, bpf_map__fd(skel->maps.flows), cfg->idle_timeout_s)) {
+		if (flow_expiry_start(&expiry, bpf_map__fd(skel->maps.flows), cfg->idle_timeout_s,
+				      &cfg->labels)) {
 			events_stop(&ev);
 			if (ev.on)
 				hub_destroy(&ev.hub);

@@ -215,5 +215,6 @@ void snapshot_free(struct snapshot *s)
 {
 	free(s->flows);
 	free(s->ifaces);
+	free(s->retired);
 	memset(s, 0, sizeof(*s));
 }

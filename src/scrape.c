@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include "process_metrics.h"
+#include "flow_expiry.h"
 #include "render.h"
 
 static double now_seconds(void)
@@ -79,11 +80,17 @@ static struct scrape_body *render_new(struct scraper *s, struct scrape_body *b,
 	strbuf_reset(&b->gzip);
 	strbuf_reset(&b->om);
 	strbuf_reset(&b->om_gzip);
+	if (s->expiry)
+		flow_expiry_begin_read(s->expiry, &s->snap);
 	snapshot_read(&s->snap, s->flows_fd, s->ifaces_fd, s->losses_fd);
+	if (s->expiry)
+		flow_expiry_end_read(s->expiry);
 	in.read_seconds = now_seconds() - started;
 	if (s->exporter_metrics && process_stats_read(&ps) == 0)
 		in.proc = &ps;
 	render_exposition(&b->text, &in);
+	if (s->expiry)
+		flow_expiry_return(s->expiry, &s->snap);
 	if (b->text.oom) {
 		body_free(b);
 		return NULL;

@@ -1288,6 +1288,37 @@ START_TEST(openmetrics_of_a_real_exposition)
 }
 END_TEST
 
+/* Expired flows' counts stay in their series while it stands. */
+START_TEST(retired_counts_join_live_series)
+{
+	struct flow_entry live[2], retired[3];
+
+	memset(live, 0, sizeof(live));
+	memset(retired, 0, sizeof(retired));
+	live[0].key.ifindex = 1;
+	live[1].key.ifindex = 3;
+	live[0].val = (struct flow_value){ .packets = 1, .bytes = 10 };
+	live[1].val = (struct flow_value){ .packets = 2, .bytes = 20 };
+	retired[0].key.ifindex = 1;	/* joins live[0] */
+	retired[1].key.ifindex = 2;	/* no series left: dropped */
+	retired[2].key.ifindex = 3;	/* joins live[1] */
+	retired[0].val = (struct flow_value){ .packets = 5, .bytes = 50 };
+	retired[1].val = (struct flow_value){ .packets = 7, .bytes = 70 };
+	retired[2].val = (struct flow_value){ .packets = 9, .bytes = 90 };
+	snap.flows = malloc(sizeof(live));
+	memcpy(snap.flows, live, sizeof(live));
+	snap.n_flows = snap.cap_flows = 2;
+	ck_assert_uint_eq(aggregate_join_retired(&snap, retired, 3), 2);
+	ck_assert_uint_eq(snap.flows[0].val.packets, 6);
+	ck_assert_uint_eq(snap.flows[0].val.bytes, 60);
+	ck_assert_uint_eq(snap.flows[1].val.packets, 11);
+	ck_assert_uint_eq(snap.flows[1].val.bytes, 110);
+	ck_assert_uint_eq(retired[0].key.ifindex, 1);
+	ck_assert_uint_eq(retired[1].key.ifindex, 3);
+	ck_assert_uint_eq(aggregate_compact(retired, 2), 2);
+}
+END_TEST
+
 static Suite *aggregate_suite(void)
 {
 	Suite *s = suite_create("aggregate");
@@ -1344,6 +1375,7 @@ static Suite *aggregate_suite(void)
 	tcase_add_test(tc, exposition_list_without_addresses);
 	tcase_add_test(tc, exposition_default_set_is_no_set);
 	tcase_add_test(tc, evictions_stay_monotonic);
+	tcase_add_test(tc, retired_counts_join_live_series);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("openmetrics");

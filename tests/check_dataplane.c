@@ -22,6 +22,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpf_loader.h"
+#include "bpf_probe.h"
 #include "frames.h"
 #include "log.h"
 #include "map_reader.h"
@@ -1291,32 +1292,13 @@ static Suite *dataplane_suite(void)
 	return s;
 }
 
-/* 77 (skip) when this machine cannot run BPF programs at all. */
-static int can_run_bpf(void)
-{
-	struct loader_opts o = { .flow_max_entries = 16, .n_interfaces = 1, .replay = 0 };
-	struct tcflow *probe;
-
-	if (geteuid() != 0) {
-		fprintf(stderr, "check_dataplane: SKIP: not root; BPF_PROG_TEST_RUN needs CAP_BPF and CAP_NET_ADMIN\n");
-		return 0;
-	}
-	probe = bpf_loader_load(&o);
-	if (!probe) {
-		fprintf(stderr, "check_dataplane: SKIP: the kernel does not load the BPF object (see above)\n");
-		return 0;
-	}
-	bpf_loader_destroy(probe);
-	return 1;
-}
-
 int main(void)
 {
 	SRunner *sr;
 	int failed;
 
 	log_route_libbpf();	/* libbpf's chatter only at debug level */
-	if (!can_run_bpf())
+	if (!bpf_probe_can_run("check_dataplane", 0))
 		return 77;
 	lo_ifindex = if_nametoindex("lo");
 	if (!lo_ifindex) {

@@ -26,6 +26,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpf_loader.h"
+#include "bpf_probe.h"
 #include "frames.h"
 #include "log.h"
 #include "map_reader.h"
@@ -597,31 +598,13 @@ static Suite *replay_suite(void)
 	return s;
 }
 
-static int can_run_bpf(void)
-{
-	struct loader_opts o = { .flow_max_entries = 16, .n_interfaces = 0, .replay = 1 };
-	struct tcflow *probe;
-
-	if (geteuid() != 0) {
-		fprintf(stderr, "check_replay: SKIP: not root; BPF_PROG_TEST_RUN needs CAP_BPF and CAP_NET_ADMIN\n");
-		return 0;
-	}
-	probe = bpf_loader_load(&o);
-	if (!probe) {
-		fprintf(stderr, "check_replay: SKIP: the kernel does not load the BPF object (see above)\n");
-		return 0;
-	}
-	bpf_loader_destroy(probe);
-	return 1;
-}
-
 int main(void)
 {
 	SRunner *sr;
 	int failed;
 
 	log_route_libbpf();
-	if (!can_run_bpf())
+	if (!bpf_probe_can_run("check_replay", 1))
 		return 77;
 	strcpy(dir, "/tmp/check_replay.XXXXXX");
 	if (!mkdtemp(dir)) {

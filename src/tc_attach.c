@@ -156,8 +156,13 @@ static void detach_one(const struct tc_set *set, struct tc_hook_state *h, int di
 
 	if (!h->prog_id[dir])
 		return;
-	/* Someone may have replaced our filter since: leave theirs alone. */
-	err = bpf_tc_query(&hook, &q);
+	/* Someone may have replaced our filter since: leave theirs alone. A
+	 * failed netlink query proves nothing, so it is asked again. */
+	for (int tries = 0; tries < 3; tries++) {
+		err = bpf_tc_query(&hook, &q);
+		if (!err || err == -ENOENT)
+			break;
+	}
 	if (err || q.prog_id != h->prog_id[dir]) {
 		pr_warn("the %s filter on %s is no longer ours; leaving it\n", dir_names[dir], h->name);
 		h->prog_id[dir] = 0;

@@ -17,10 +17,12 @@
 #include "flow_expiry.h"
 #include "http.h"
 #include "log.h"
+#include "privs.h"
 #include "replay.h"
 #include "scrape.h"
 #include "tc_attach.h"
 #include "tcflow.skel.h"
+#include "web_config.h"
 
 enum exit_code { EXIT_OK = 0, EXIT_FAILURE_ = 1, EXIT_USAGE = 2 };
 
@@ -118,67 +120,108 @@ static void events_stop(struct events *e)
 	hub_wait_empty(&e->hub, 2000);
 }
 
+struct web_state {
+	struct web_watch watch;
+	struct http_server *srv;
+};
+
+static void render_web(void *cls, struct strbuf *out)
+{
+	struct web_state *w = cls;
+
+	http_render(w->srv, out);
+	if (w->watch.path)
+		web_watch_render(&w->watch, out);
+}
+
+/* Takes the reference to wcfg (NULL without --web.config.file). */
 static int serve(const struct config *cfg, struct scraper *s, struct tc_set *tc,
-		 struct tcflow *skel)
+		 struct tcflow *skel, struct web_config *wcfg)
 {
 	static struct events ev;
+	static struct flow_expiry expiry;
+	static struct web_state web;
 	struct http_opts hopts = {
 		.listen_address = cfg->listen_address,
 		.telemetry_path = cfg->telemetry_path,
-		.max_connections = cfg->max_requests,
+		.max_requests = cfg->max_requests,
+		.max_connections = cfg->max_connections,
+		.max_per_ip = cfg->max_per_ip,
+		.max_event_streams = cfg->max_event_streams,
 		.timeout_seconds = 10,
+		.header_timeout_seconds = cfg->read_header_timeout_s,
+		.events_disabled = cfg->disable_events,
+		.web = wcfg ? &web.watch : NULL,
 	};
-	struct http_server *srv = NULL;
+	struct http_server *srv = http_bind(&hopts);
 	int rc = -1;
 
-	static struct flow_expiry expiry;
-
-	if (events_start(&ev, cfg, skel))
+	if (!srv || (tc && tc_attach_all(tc, skel, cfg))) {
+		http_stop(srv);
+		web_config_unref(wcfg);
 		return -1;
+	}
+	/* Before any thread starts: capabilities belong to each thread, and
+	 * new threads inherit those of their creator. Detaching at exit needs
+	 * CAP_NET_ADMIN; reading and deleting map entries through the fds we
+	 * hold needs nothing. */
+	if (privs_drop(tc != NULL)) {
+		web_config_unref(wcfg);
+		goto out;
+	}
+	if (wcfg && web_watch_start(&web.watch, cfg->web_config_file, wcfg))
+		goto out;
+	if (events_start(&ev, cfg, skel))
+		goto out;
 	if (cfg->idle_timeout_s) {
 		if (flow_expiry_start(&expiry, bpf_map__fd(skel->maps.flows), cfg->idle_timeout_s,
-				      &cfg->labels)) {
-			events_stop(&ev);
-			if (ev.on)
-				hub_destroy(&ev.hub);
-			return -1;
-		}
+				      &cfg->labels))
+			goto out;
 		s->expiry = &expiry;
 	}
-	hopts.hub = s->hub = ev.on ? &ev.hub : NULL;
-	/* Attached before listening: "listening" in the log means counting,
-	 * and a bad interface is the only line a failed start prints. */
-	if (!tc || tc_attach_all(tc, skel, cfg) == 0) {
-		srv = http_start(&hopts, s);
-		if (srv) {
-			wait_for_stop();
-			rc = 0;
-		}
-		if (tc)
-			tc_detach_all(tc);
+	s->hub = ev.on ? &ev.hub : NULL;
+	web.srv = srv;
+	s->extra_render = render_web;
+	s->extra_cls = &web;
+	/* "listening" in the log means counting: the filters are attached. */
+	if (http_run(srv, s, s->hub) == 0) {
+		wait_for_stop();
+		rc = 0;
 	}
+out:
+	if (tc)
+		tc_detach_all(tc);
 	events_stop(&ev);
 	http_stop(srv);
+	s->extra_render = NULL;
 	flow_expiry_stop(&expiry);
 	if (ev.on)
 		hub_destroy(&ev.hub);
+	web_watch_stop(&web.watch);
 	return rc;
 }
 
-static int run_replay(const struct config *cfg, struct tcflow *skel, struct scraper *s)
+static int run_replay(const struct config *cfg, struct tcflow *skel, struct scraper *s,
+		      struct web_config *wcfg)
 {
 	struct replay_result res;
+	/* SIGINT and SIGTERM keep their default action while the capture is
+	 * read (it may be a FIFO that never ends): nothing is attached yet. */
 	int err = replay_file(bpf_program__fd(skel->progs.tcflow_ingress), cfg->pcap_file, &res);
+
+	block_stop_signals();
 
 	/* With --once stdout is the product: stderr stays for errors. */
 	log_msg(cfg->once ? LOG_DEBUG : LOG_INFO, "replayed %llu records of \"%s\"\n",
 		(unsigned long long)res.records, cfg->pcap_file);
 	/* What was counted before a damaged record still goes out. */
-	if (cfg->once)
-		return print_once(s) || err ? -1 : 0;
-	if (err)
+	if (cfg->once || err) {
+		web_config_unref(wcfg);
+		if (cfg->once)
+			return print_once(s) || err ? -1 : 0;
 		return -1;
-	return serve(cfg, s, NULL, skel);
+	}
+	return serve(cfg, s, NULL, skel, wcfg);
 }
 
 int main(int argc, char **argv)
@@ -187,6 +230,7 @@ int main(int argc, char **argv)
 	struct config cfg;
 	struct scraper scraper;
 	struct tcflow *skel;
+	struct web_config *wcfg = NULL;
 	char err[FLAGS_ERR_LEN];
 	int rc;
 
@@ -202,7 +246,14 @@ int main(int argc, char **argv)
 	}
 	log_set_level(cfg.log_level);
 	log_route_libbpf();
-	block_stop_signals();
+	/* A bad web configuration is bad input: found before loading anything. */
+	if (cfg.web_config_file &&
+	    !(wcfg = web_config_load(cfg.web_config_file, err, sizeof(err)))) {
+		pr_err("invalid --web.config.file \"%s\": %s\n", cfg.web_config_file, err);
+		return EXIT_USAGE;
+	}
+	if (!cfg.pcap_file)
+		block_stop_signals();
 
 	struct loader_opts lopts = {
 		.flow_max_entries = cfg.flow_max_entries,
@@ -212,16 +263,20 @@ int main(int argc, char **argv)
 		.events_ring_size = cfg.events_ring_size,
 	};
 	skel = bpf_loader_load(&lopts);
-	if (!skel)
+	if (!skel) {
+		web_config_unref(wcfg);
 		return EXIT_FAILURE_;
+	}
 	/* Replay's one hook shows up in the totals even for an empty capture. */
 	if (cfg.pcap_file && bpf_loader_add_iface(skel, 0, 1)) {
 		pr_err("preparing the interface counters failed\n");
+		web_config_unref(wcfg);
 		bpf_loader_destroy(skel);
 		return EXIT_FAILURE_;
 	}
 	scraper_for(&scraper, skel, &cfg);
-	rc = cfg.pcap_file ? run_replay(&cfg, skel, &scraper) : serve(&cfg, &scraper, &tc, skel);
+	rc = cfg.pcap_file ? run_replay(&cfg, skel, &scraper, wcfg) :
+			     serve(&cfg, &scraper, &tc, skel, wcfg);
 	scraper_destroy(&scraper);
 	bpf_loader_destroy(skel);
 	return rc ? EXIT_FAILURE_ : EXIT_OK;

@@ -89,6 +89,8 @@ static struct scrape_body *render_new(struct scraper *s, struct scrape_body *b,
 	if (s->exporter_metrics && process_stats_read(&ps) == 0)
 		in.proc = &ps;
 	render_exposition(&b->text, &in);
+	if (s->extra_render)
+		s->extra_render(s->extra_cls, &b->text);
 	if (s->expiry)
 		flow_expiry_return(s->expiry, &s->snap);
 	if (b->text.oom) {

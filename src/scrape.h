@@ -35,6 +35,9 @@ struct scraper {
 	unsigned long generation;	/* scrapes finished so far */
 	struct scrape_body *latest;	/* result of the last finished scrape */
 	struct scrape_body *spare;	/* a released body, reused to save allocations */
+	/* Families of other parts (the HTTP server), appended to the text. */
+	void (*extra_render)(void *cls, struct strbuf *out);
+	void *extra_cls;
 };
 
 void scraper_init(struct scraper *s, int flows_fd, int ifaces_fd, int losses_fd,

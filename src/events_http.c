@@ -1,5 +1,6 @@
 #include "events_http.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #define KEEPALIVE_SECONDS 15
 
 struct stream {
+	int fd;			/* the client's socket, watched for its going away */
 	struct event_hub *hub;
 	int *open_streams;	/* the server's count, given back on close */
 	struct subscriber *sub;
@@ -39,6 +41,15 @@ static MHD_RESULT query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 	return MHD_YES;
 }
 
+/* Whether the client shut its side: a quiet stream would otherwise only
+ * find out at its next keepalive write, holding its place until then. */
+static int client_gone(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+
+	return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 /* Fills s->pending with the next lines, waiting for events as long as it
  * takes. Returns -1 at the end of the stream. */
 static int refill(struct stream *s)
@@ -52,6 +63,8 @@ static int refill(struct stream *s)
 
 		/* A newline now and then: the only way to notice a client that
 		 * went away while its filter matched nothing. */
+		if (client_gone(s->fd))
+			return -1;
 		if (idle == KEEPALIVE_SECONDS) {
 			strbuf_putc(&s->pending, '\n');
 			return 0;
@@ -123,6 +136,7 @@ struct MHD_Response *events_http_response(struct MHD_Connection *c, struct event
 	struct event_filter f;
 	struct parse_state ps = { .f = &f };
 	struct MHD_Response *r;
+	const union MHD_ConnectionInfo *fdi;
 	struct stream *s;
 	char msg[300];
 
@@ -146,6 +160,8 @@ struct MHD_Response *events_http_response(struct MHD_Connection *c, struct event
 		__atomic_sub_fetch(open_streams, 1, __ATOMIC_RELAXED);
 		return text(status, MHD_HTTP_SERVICE_UNAVAILABLE, "too many /events clients\n");
 	}
+	fdi = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	s->fd = fdi ? fdi->connect_fd : -1;
 	s->hub = hub;
 	s->open_streams = open_streams;
 	s->limit = f.limit;

@@ -20,9 +20,11 @@
 #include "log.h"
 #include "web_config.h"
 
-/* A body served to requests that come within SHARE_SECONDS of its scrape
- * while others still send it: slow readers then pin one body, not one each. */
+/* A body still being sent is served again to requests that come within
+ * SHARE_SECONDS of its scrape, and to every request while MAX_LIVE_BODIES
+ * bodies are being sent: slow readers pin a few bodies, not one each. */
 #define SHARE_SECONDS 1.0
+#define MAX_LIVE_BODIES 3
 
 struct shared_body {
 	struct http_server *srv;
@@ -62,7 +64,8 @@ struct http_server {
 	pthread_mutex_t lock;	/* conns, slots */
 	struct conn *conns;
 	int n_conns;
-	struct shared_body *slots[4];
+	struct shared_body *slots[4];	/* the newest body of each variant */
+	int live_bodies;
 	int in_flight, open_streams;	/* atomic */
 	unsigned long refused[N_REFUSALS];	/* atomic */
 	pthread_t watchdog;
@@ -290,7 +293,8 @@ static struct shared_body *body_get(struct http_server *srv, enum scrape_format 
 
 	pthread_mutex_lock(&srv->lock);
 	sb = srv->slots[slot];
-	if (sb && mono_seconds() - sb->made < SHARE_SECONDS) {
+	if (sb && (mono_seconds() - sb->made < SHARE_SECONDS ||
+		   srv->live_bodies >= MAX_LIVE_BODIES)) {
 		sb->refs++;
 		pthread_mutex_unlock(&srv->lock);
 		return sb;
@@ -311,6 +315,7 @@ static struct shared_body *body_get(struct http_server *srv, enum scrape_format 
 	sb->made = mono_seconds();
 	pthread_mutex_lock(&srv->lock);
 	srv->slots[slot] = sb;	/* a body nobody reads any more is never offered */
+	srv->live_bodies++;
 	pthread_mutex_unlock(&srv->lock);
 	return sb;
 }
@@ -327,6 +332,7 @@ static void body_release(void *cls)
 	}
 	if (srv->slots[sb->slot] == sb)
 		srv->slots[sb->slot] = NULL;
+	srv->live_bodies--;
 	pthread_mutex_unlock(&srv->lock);
 	scraper_put(srv->scraper, sb->body);
 	free(sb);

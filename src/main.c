@@ -45,6 +45,14 @@ static void block_stop_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* A shell starts background jobs with SIGINT ignored; an ignored signal
+ * would never reach sigwait(), nor end a replay. */
+static void default_stop_signals(void)
+{
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+}
+
 static int wait_for_stop(void)
 {
 	sigset_t set = stop_signals();
@@ -252,6 +260,7 @@ int main(int argc, char **argv)
 		pr_err("invalid --web.config.file \"%s\": %s\n", cfg.web_config_file, err);
 		return EXIT_USAGE;
 	}
+	default_stop_signals();
 	if (!cfg.pcap_file)
 		block_stop_signals();
 

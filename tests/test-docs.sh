@@ -75,12 +75,18 @@ FIXTURE=$FIXTURES/e2e-output.txt
 	# Live event families: not in a capture replay's scrape.
 	printf '%s\n' tcflow_events_total tcflow_events_dropped_total tcflow_event_subscribers \
 		tcflow_packet_size_bytes
+	# Only with --web.config.file.
+	printf '%s\n' tcflow_web_config_last_reload_successful \
+		tcflow_web_config_last_reload_success_timestamp_seconds
 } | sort -u >"$tmp/families"
 nfam=$(wc -l <"$tmp/families")
 check "metric families to look for ($nfam)" test "$nfam" -ge 20
 # The event families must exist in the code that renders them.
 for f in tcflow_events_total tcflow_events_dropped_total tcflow_event_subscribers tcflow_packet_size_bytes; do
 	check "event family $f is rendered by src/event_hub.c" grep -q "TYPE $f " "$SRC/src/event_hub.c"
+done
+for f in tcflow_web_config_last_reload_successful tcflow_web_config_last_reload_success_timestamp_seconds; do
+	check "web config family $f is rendered by src/web_config.c" grep -q "TYPE $f " "$SRC/src/web_config.c"
 done
 missing=
 while read -r f; do
@@ -95,7 +101,7 @@ stale=$(comm -23 "$tmp/man-metrics" "$tmp/families" | tr '\n' ' ')
 if [ -z "$stale" ]; then ok "every tcflow_* metric the man page names exists"; else not_ok "the man page names unknown metrics: $stale"; fi
 
 # ---- HTTP and /events ----------------------------------------------------------
-for ep in /metrics /events; do
+for ep in /metrics /events /-/healthy; do
 	check "endpoint $ep is in the man page" grep -qE "(^| )$ep( |\$|,|\\.)" "$tmp/man.txt"
 done
 params=$(grep -oE 'strcmp\(key, "[a-z_]+"\)' "$SRC/src/event_filter.c" | sed 's/.*"\(.*\)".*/\1/' | sort -u)

@@ -952,6 +952,16 @@ static void sign_all(struct web_config *c, struct file_sig *sigs)
 		sign(c->watched[i], &sigs[i]);
 }
 
+static int same_files(const struct web_config *a, const struct web_config *b)
+{
+	if (a->n_watched != b->n_watched)
+		return 0;
+	for (int i = 0; i < a->n_watched; i++)
+		if (strcmp(a->watched[i], b->watched[i]))
+			return 0;
+	return 1;
+}
+
 static double unix_now(void)
 {
 	struct timespec ts;
@@ -987,10 +997,14 @@ void web_watch_poll(struct web_watch *w)
 	pthread_mutex_lock(&w->lock);
 	if (c) {
 		old = w->cur;
+		/* The signatures taken before reading: a change made while the
+		 * file was read is seen at the next poll. The new file may name
+		 * other files, though. */
+		if (!same_files(old, c))
+			sign_all(c, w->sigs);
 		w->cur = c;
 		w->last_ok = 1;
 		w->last_ok_time = unix_now();
-		sign_all(c, w->sigs);	/* the new file may name other files */
 	} else {
 		old = NULL;
 		w->last_ok = 0;

@@ -9,6 +9,7 @@
 #    a restart; a broken file keeps the last good one and shows in
 #    tcflow_web_config_last_reload_successful; a replaced certificate is
 #    served to new connections;
+#  - cipher_suites and min/max_version as a TLS client sees them;
 #  - mTLS (RequireAndVerifyClientCert): a client certificate of the CA
 #    passes, none or one of another CA is refused; client_allowed_sans;
 #  - a real Prometheus scrapes over TLS + basic auth and over mTLS (up 1),
@@ -325,6 +326,34 @@ tries=50
 while [ "$tries" -gt 0 ] && [ "$(subject)" != server-two ]; do sleep 0.1; tries=$((tries - 1)); done
 assert_eq "a replaced certificate is served without a restart" server-two "$(subject)"
 assert_eq "and works" 200 "$(code "${CA[@]}" -u alice:changed "$U/metrics")"
+
+# ---- versions and cipher suites -------------------------------------------------
+cat >"$W/ciphers.yml" <<EOF
+tls_server_config:
+  cert_file: $C/server2.crt
+  key_file: $C/server2.key
+  max_version: TLS12
+  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]
+EOF
+serve ciphers "$W/ciphers.yml" || bail "the exporter did not start with cipher_suites"
+K=(--cacert "$C/ca.crt" --resolve "localhost:$EXP_PORT:127.0.0.1" --tls-max 1.2)
+assert_eq "cipher_suites: the listed suite" 200 \
+	"$(code "${K[@]}" --ciphers ECDHE-ECDSA-AES128-GCM-SHA256 "https://localhost:$EXP_PORT/-/healthy")"
+assert_eq "cipher_suites: another suite is refused" 000 \
+	"$(code "${K[@]}" --ciphers ECDHE-ECDSA-AES256-GCM-SHA384 "https://localhost:$EXP_PORT/-/healthy")"
+assert_eq "max_version TLS12: a TLS 1.3 only client is refused" 000 \
+	"$(code --cacert "$C/ca.crt" --resolve "localhost:$EXP_PORT:127.0.0.1" --tlsv1.3 "https://localhost:$EXP_PORT/-/healthy")"
+cat >"$W/tls13.yml" <<EOF
+tls_server_config:
+  cert_file: $C/server2.crt
+  key_file: $C/server2.key
+  min_version: TLS13
+EOF
+serve tls13 "$W/tls13.yml" || bail "the exporter did not start with min_version TLS13"
+assert_eq "min_version TLS13: a TLS 1.2 client is refused" 000 \
+	"$(code --cacert "$C/ca.crt" --resolve "localhost:$EXP_PORT:127.0.0.1" --tls-max 1.2 "https://localhost:$EXP_PORT/-/healthy")"
+assert_eq "min_version TLS13: a TLS 1.3 client passes" 200 \
+	"$(code --cacert "$C/ca.crt" --resolve "localhost:$EXP_PORT:127.0.0.1" "https://localhost:$EXP_PORT/-/healthy")"
 
 # ---- mTLS ----------------------------------------------------------------------
 cat >"$W/mtls.yml" <<EOF

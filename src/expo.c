@@ -49,6 +49,12 @@ void expo_family(struct expo *e, const char *name, enum expo_type type, const ch
 	strbuf_putc(e->out, '\n');
 }
 
+void expo_use(struct expo *e, const char *name, enum expo_type type)
+{
+	e->family = name;
+	e->type = type;
+}
+
 void expo_label_text(struct strbuf *sb, const struct expo_label *l, size_t n)
 {
 	if (!n)

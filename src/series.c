@@ -142,12 +142,15 @@ static void acct_read(struct series_store *st, const struct iface_entry *e, doub
 	    ip_total(&e->val, 1) < ip_total(&a->last, 1))
 		acct_restart(a, now_unix);
 	ifnames_get(e->key.ifindex, name);
+	/* a->present still says whether the last update saw it. */
 	if (!a->present || strcmp(name, a->ifname)) {
+		if (strcmp(name, a->ifname))
+			st->epoch++;	/* renamed: its flows belong to other series now */
 		memcpy(a->ifname, name, sizeof(name));
 		drop_namesakes(st, a);
 	}
 	a->last = e->val;
-	a->present = 1;
+	a->seen = st->gen;
 	a->gone_ns = 0;
 }
 
@@ -155,12 +158,16 @@ static void read_ifaces(struct series_store *st, const struct snapshot *snap, ui
 			double now_unix)
 {
 	for (size_t i = 0; i < st->n_accts; i++)
-		st->accts[i].present = st->accts[i].fresh = 0;
+		st->accts[i].fresh = 0;
 	for (size_t i = 0; i < snap->n_ifaces; i++)
 		acct_read(st, &snap->ifaces[i], now_unix);
-	for (size_t i = 0; i < st->n_accts; i++)
-		if (!st->accts[i].present && !st->accts[i].gone_ns)
-			st->accts[i].gone_ns = now_ns;
+	for (size_t i = 0; i < st->n_accts; i++) {
+		struct iface_acct *a = &st->accts[i];
+
+		a->present = a->seen == st->gen;
+		if (!a->present && !a->gone_ns)
+			a->gone_ns = now_ns;
+	}
 }
 
 /* ---- series ----------------------------------------------------------- */
@@ -214,25 +221,9 @@ static struct series *seat(struct series_store *st, const struct series_key *k, 
 	return s;
 }
 
-static void credit(struct series_store *st, const struct flow_key *fk, const uint64_t d[2],
-		   uint64_t now_ns, double now_unix)
+static void add_delta(struct series_store *st, struct series *s, struct iface_acct *a,
+		      const uint64_t d[2], uint64_t now_ns)
 {
-	struct iface_acct *a = acct_get(st, fk->ifindex, fk->direction);
-	struct series_key k;
-	struct series *s;
-	uint64_t hash;
-
-	/* Without an account the delta is left to the interface's
-	 * unaccounted count rather than risk counting it twice. */
-	if (!a)
-		return;
-	aggregate_project(fk, a->ifname, st->labels, &k);
-	s = series_find(st, &k, &hash);
-	if (!s && !(s = seat(st, &k, hash, now_ns, now_unix))) {
-		a->folded[0] += d[0];
-		a->folded[1] += d[1];
-		return;
-	}
 	a->attributed[0] += d[0];
 	a->attributed[1] += d[1];
 	s->changed_ns = now_ns;
@@ -244,6 +235,36 @@ static void credit(struct series_store *st, const struct flow_key *fk, const uin
 	}
 	s->packets += d[0];
 	s->bytes += d[1];
+}
+
+static void credit(struct series_store *st, struct flow_state *f, const uint64_t d[2],
+		   uint64_t now_ns, double now_unix)
+{
+	struct iface_acct *a;
+	struct series_key k;
+	struct series *s;
+	uint64_t hash;
+
+	if (f->epoch == st->epoch && f->series < st->n_series) {
+		add_delta(st, &st->series[f->series], &st->accts[f->acct], d, now_ns);
+		return;
+	}
+	/* Without an account the delta is left to the interface's
+	 * unaccounted count rather than risk counting it twice. */
+	a = acct_get(st, f->key.ifindex, f->key.direction);
+	if (!a)
+		return;
+	aggregate_project(&f->key, a->ifname, st->labels, &k);
+	s = series_find(st, &k, &hash);
+	if (!s && !(s = seat(st, &k, hash, now_ns, now_unix))) {
+		a->folded[0] += d[0];
+		a->folded[1] += d[1];
+		return;
+	}
+	f->series = (uint32_t)(s - st->series);
+	f->acct = (uint32_t)(a - st->accts);
+	f->epoch = st->epoch;
+	add_delta(st, s, a, d, now_ns);
 }
 
 /* ---- flows ------------------------------------------------------------ */
@@ -261,6 +282,7 @@ static struct flow_state *flow_state_get(struct series_store *st, const struct f
 	f = &st->flows[st->n_flows];
 	memset(f, 0, sizeof(*f));
 	f->key = *k;
+	f->epoch = st->epoch - 1;	/* no series yet */
 	if (index_add(&st->flow_idx, st->flows, sizeof(*f), sizeof(*k), st->n_flows, hash))
 		return NULL;
 	st->n_flows++;
@@ -290,7 +312,7 @@ static void read_flows(struct series_store *st, const struct snapshot *snap, uin
 		f->bytes = e->val.bytes;
 		f->gen = st->gen;
 		if (d[0] || d[1])
-			credit(st, &e->key, d, now_ns, now_unix);
+			credit(st, f, d, now_ns, now_unix);
 	}
 }
 
@@ -300,9 +322,13 @@ static int forget_flows(struct series_store *st)
 {
 	size_t kept = 0;
 
-	for (size_t i = 0; i < st->n_flows; i++)
-		if (st->flows[i].gen == st->gen)
-			st->flows[kept++] = st->flows[i];
+	for (size_t i = 0; i < st->n_flows; i++) {
+		if (st->flows[i].gen != st->gen)
+			continue;
+		if (kept != i)
+			st->flows[kept] = st->flows[i];
+		kept++;
+	}
 	if (kept == st->n_flows)
 		return 0;
 	st->n_flows = kept;
@@ -365,13 +391,16 @@ static int retire_series(struct series_store *st, uint64_t now_ns)
 			continue;
 		}
 		flows += !s->key.fold;
-		st->series[kept++] = *s;
+		if (kept != i)
+			st->series[kept] = *s;
+		kept++;
 	}
 	st->n_flow_series = flows;
 	if (kept == st->n_series)
 		return 0;
 	st->n_series = kept;
 	st->order_dirty = 1;
+	st->epoch++;
 	return reindex(&st->series_idx, st->series, sizeof(*st->series),
 		       sizeof(struct series_key), kept);
 }
@@ -385,11 +414,14 @@ static int retire_accts(struct series_store *st, uint64_t now_ns)
 
 		if (!a->present && now_ns - a->gone_ns >= st->retention_ns)
 			continue;
-		st->accts[kept++] = *a;
+		if (kept != i)
+			st->accts[kept] = *a;
+		kept++;
 	}
 	if (kept == st->n_accts)
 		return 0;
 	st->n_accts = kept;
+	st->epoch++;
 	return reindex(&st->acct_idx, st->accts, sizeof(*st->accts), sizeof(uint64_t), kept);
 }
 
@@ -399,6 +431,8 @@ static void show_pending(struct series_store *st)
 	for (size_t i = 0; i < st->n_series; i++) {
 		struct series *s = &st->series[i];
 
+		if (!s->pending[0] && !s->pending[1])
+			continue;
 		s->packets += s->pending[0];
 		s->bytes += s->pending[1];
 		s->pending[0] = s->pending[1] = 0;

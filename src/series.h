@@ -34,6 +34,9 @@ struct flow_state {
 	struct flow_key key;	/* first: the index compares it */
 	uint32_t gen;		/* the update that last saw it in the table */
 	uint64_t packets, bytes;	/* as read last time */
+	/* Where its deltas went last time, valid while epoch is the store's:
+	 * a steady flow skips projecting and looking up its series. */
+	uint32_t series, acct, epoch;
 };
 
 struct series {
@@ -50,6 +53,7 @@ struct iface_acct {
 	uint64_t id;		/* ifindex << 8 | direction: first, the index key */
 	char ifname[IF_NAMESIZE];
 	int present;		/* in the interface table at the last read */
+	uint32_t seen;		/* the update that last read it there */
 	int fresh;		/* its counters started in this update */
 	uint64_t gone_ns;	/* when it left the table */
 	double created;		/* when its kernel counters started at zero */
@@ -69,6 +73,7 @@ struct series_store {
 	const struct label_set *labels;
 	uint64_t retention_ns;
 	uint32_t gen;
+	uint32_t epoch;		/* moves when series or accounts move or rename */
 	struct flow_state *flows;
 	size_t n_flows, cap_flows;
 	struct hashidx flow_idx;

@@ -37,6 +37,9 @@ AC_DEFUN([TCFLOW_CHECK_LIBS], [
     [AC_MSG_WARN([cross compiling: cannot check that libmicrohttpd supports HTTPS])])
   LIBS=$tcflow_save_LIBS
   CPPFLAGS=$tcflow_save_CPPFLAGS
+  dnl xxHash is used header-only (XXH_INLINE_ALL): no library to link.
+  AC_CHECK_HEADERS([xxhash.h], [],
+    [AC_MSG_ERROR([header xxhash.h missing: install the Debian package libxxhash-dev])])
   AX_PTHREAD_SIMPLE
 ])
 

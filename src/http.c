@@ -626,21 +626,25 @@ static void *watchdog(void *arg)
 	return NULL;
 }
 
-void http_render(struct http_server *srv, struct strbuf *out)
+void http_render(struct http_server *srv, struct expo *e, double start_time)
 {
+	int n;
+
 	if (!srv)
 		return;
 	pthread_mutex_lock(&srv->lock);
-	strbuf_printf(out,
-		"# HELP tcflow_http_connections HTTP connections open now.\n"
-		"# TYPE tcflow_http_connections gauge\n"
-		"tcflow_http_connections %d\n"
-		"# HELP tcflow_http_refused_total Requests and connections refused, by the limit or check that refused them.\n"
-		"# TYPE tcflow_http_refused_total counter\n", srv->n_conns);
+	n = srv->n_conns;
 	pthread_mutex_unlock(&srv->lock);
-	for (int i = 0; i < N_REFUSALS; i++)
-		strbuf_printf(out, "tcflow_http_refused_total{reason=\"%s\"} %lu\n", refusal_names[i],
-			      __atomic_load_n(&srv->refused[i], __ATOMIC_RELAXED));
+	expo_family(e, "tcflow_http_connections", EXPO_GAUGE, "HTTP connections open now.");
+	expo_gauge(e, NULL, 0, n);
+	expo_family(e, "tcflow_http_refused", EXPO_COUNTER,
+		    "Requests and connections refused, by the limit or check that refused them.");
+	for (int i = 0; i < N_REFUSALS; i++) {
+		struct expo_label l = { "reason", refusal_names[i] };
+
+		expo_counter_l(e, &l, 1, __atomic_load_n(&srv->refused[i], __ATOMIC_RELAXED),
+			       start_time);
+	}
 }
 
 /* ---- start and stop ------------------------------------------------------- */

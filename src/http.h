@@ -33,8 +33,9 @@ struct http_server *http_bind(const struct http_opts *opts);
  * the server's threads. 0, or -1 logged. */
 int http_run(struct http_server *srv, struct scraper *scraper, struct event_hub *hub);
 void http_stop(struct http_server *srv);
-/* tcflow_http_* metrics: requests refused by each limit. */
-void http_render(struct http_server *srv, struct strbuf *out);
+/* tcflow_http_* metrics: open connections, requests refused by each
+ * limit (counters since start_time, unix seconds). */
+void http_render(struct http_server *srv, struct expo *e, double start_time);
 
 /* Whether an Accept-Encoding value accepts gzip (a q=0 refuses it). */
 int http_accepts_gzip(const char *accept_encoding);

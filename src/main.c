@@ -66,9 +66,8 @@ static int wait_for_stop(void)
 static void scraper_for(struct scraper *s, struct tcflow *skel, const struct config *cfg)
 {
 	scraper_init(s, bpf_map__fd(skel->maps.flows), bpf_map__fd(skel->maps.iface_stats),
-		     bpf_map__fd(skel->maps.losses), !cfg->disable_exporter_metrics);
+		     bpf_map__fd(skel->maps.losses), !cfg->disable_exporter_metrics, &cfg->labels);
 	s->flow_max_entries = bpf_map__max_entries(skel->maps.flows);
-	s->labels = &cfg->labels;
 }
 
 static int print_once(struct scraper *s)
@@ -131,15 +130,16 @@ static void events_stop(struct events *e)
 struct web_state {
 	struct web_watch watch;
 	struct http_server *srv;
+	double start_time;	/* the scraper's: _created of the counters */
 };
 
-static void render_web(void *cls, struct strbuf *out)
+static void render_web(void *cls, struct expo *e)
 {
 	struct web_state *w = cls;
 
-	http_render(w->srv, out);
+	http_render(w->srv, e, w->start_time);
 	if (w->watch.path)
-		web_watch_render(&w->watch, out);
+		web_watch_render(&w->watch, e);
 }
 
 /* Takes the reference to wcfg (NULL without --web.config.file). */
@@ -182,13 +182,13 @@ static int serve(const struct config *cfg, struct scraper *s, struct tc_set *tc,
 	if (events_start(&ev, cfg, skel))
 		goto out;
 	if (cfg->idle_timeout_s) {
-		if (flow_expiry_start(&expiry, bpf_map__fd(skel->maps.flows), cfg->idle_timeout_s,
-				      &cfg->labels))
+		if (flow_expiry_start(&expiry, bpf_map__fd(skel->maps.flows), cfg->idle_timeout_s))
 			goto out;
 		s->expiry = &expiry;
 	}
 	s->hub = ev.on ? &ev.hub : NULL;
 	web.srv = srv;
+	web.start_time = s->start_time;
 	s->extra_render = render_web;
 	s->extra_cls = &web;
 	/* "listening" in the log means counting: the filters are attached. */
@@ -254,6 +254,8 @@ int main(int argc, char **argv)
 	}
 	log_set_level(cfg.log_level);
 	log_route_libbpf();
+	/* Which side of a conversation is the client's: this host's own range. */
+	label_set_read_ephemeral(&cfg.labels, "/proc/sys/net/ipv4/ip_local_port_range");
 	/* A bad web configuration is bad input: found before loading anything. */
 	if (cfg.web_config_file &&
 	    !(wcfg = web_config_load(cfg.web_config_file, err, sizeof(err)))) {

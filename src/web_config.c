@@ -1087,16 +1087,19 @@ struct web_config *web_watch_get(struct web_watch *w)
 	return c;
 }
 
-void web_watch_render(struct web_watch *w, struct strbuf *out)
+void web_watch_render(struct web_watch *w, struct expo *e)
 {
+	int ok;
+	double when;
+
 	pthread_mutex_lock(&w->lock);
-	strbuf_printf(out,
-		"# HELP tcflow_web_config_last_reload_successful Whether the last reading of --web.config.file succeeded (0: the last good one is still in force).\n"
-		"# TYPE tcflow_web_config_last_reload_successful gauge\n"
-		"tcflow_web_config_last_reload_successful %d\n"
-		"# HELP tcflow_web_config_last_reload_success_timestamp_seconds When --web.config.file was last read successfully, in Unix seconds.\n"
-		"# TYPE tcflow_web_config_last_reload_success_timestamp_seconds gauge\n"
-		"tcflow_web_config_last_reload_success_timestamp_seconds %.3f\n",
-		w->last_ok, w->last_ok_time);
+	ok = w->last_ok;
+	when = w->last_ok_time;
 	pthread_mutex_unlock(&w->lock);
+	expo_family(e, "tcflow_web_config_last_reload_successful", EXPO_GAUGE,
+		    "Whether the last reading of --web.config.file succeeded (0: the last good one is still in force).");
+	expo_gauge(e, NULL, 0, ok);
+	expo_family(e, "tcflow_web_config_last_reload_success_timestamp_seconds", EXPO_GAUGE,
+		    "When --web.config.file was last read successfully, in Unix seconds.");
+	expo_gauge(e, NULL, 0, when);
 }

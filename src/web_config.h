@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "expo.h"
 #include "strbuf.h"
 
 enum client_auth {
@@ -100,6 +101,6 @@ struct web_config *web_watch_get(struct web_watch *w);
 /* Checks the files once now (the thread does this every second). */
 void web_watch_poll(struct web_watch *w);
 /* tcflow_web_config_last_reload_successful and ..._timestamp_seconds. */
-void web_watch_render(struct web_watch *w, struct strbuf *out);
+void web_watch_render(struct web_watch *w, struct expo *e);
 
 #endif

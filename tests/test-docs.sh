@@ -83,10 +83,10 @@ nfam=$(wc -l <"$tmp/families")
 check "metric families to look for ($nfam)" test "$nfam" -ge 20
 # The event families must exist in the code that renders them.
 for f in tcflow_events_total tcflow_events_dropped_total tcflow_event_subscribers tcflow_packet_size_bytes; do
-	check "event family $f is rendered by src/event_hub.c" grep -q "TYPE $f " "$SRC/src/event_hub.c"
+	check "event family $f is rendered by src/render.c" grep -q "\"${f%_total}\"" "$SRC/src/render.c"
 done
 for f in tcflow_web_config_last_reload_successful tcflow_web_config_last_reload_success_timestamp_seconds; do
-	check "web config family $f is rendered by src/web_config.c" grep -q "TYPE $f " "$SRC/src/web_config.c"
+	check "web config family $f is rendered by src/web_config.c" grep -q "\"$f\"" "$SRC/src/web_config.c"
 done
 missing=
 while read -r f; do

@@ -3,8 +3,8 @@
 # replays a capture of known flows (tests/mkpcap) and serves it, and the
 # scrape is diffed against tests/fixtures/e2e-output.txt. Then the
 # protocol details a scraper relies on: content type, OpenMetrics with
-# _created, gzip, HEAD, 404,
-# 405, the landing page, concurrent scrapes, and promtool.
+# _created, gzip, HEAD, 404, 405, the landing page, concurrent scrapes, and
+# promtool.
 #   -u  rewrite the fixture from this run      -k  keep the exporter running
 set -u
 bin=${TCFLOW_BIN:?} mkpcap=${TCFLOW_MKPCAP:?}

@@ -49,6 +49,12 @@ void expo_family(struct expo *e, const char *name, enum expo_type type, const ch
 	strbuf_putc(e->out, '\n');
 }
 
+void expo_use(struct expo *e, const char *name, enum expo_type type)
+{
+	e->family = name;
+	e->type = type;
+}
+
 void expo_label_text(struct strbuf *sb, const struct expo_label *l, size_t n)
 {
 	if (!n)
@@ -79,6 +85,18 @@ static void end_u64(struct expo *e, uint64_t v)
 	strbuf_putc(e->out, '\n');
 }
 
+/* OpenMetrics' x_created: when the counter started at zero. The text
+ * format has no place for it. */
+static void created_line(struct expo *e, const struct expo_label *l, size_t n, double created)
+{
+	if (e->format != EXPO_OPENMETRICS || created <= 0)
+		return;
+	strbuf_puts(e->out, e->family);
+	strbuf_puts(e->out, "_created");
+	expo_label_text(e->out, l, n);
+	strbuf_printf(e->out, " %.3f\n", created);
+}
+
 void expo_counter(struct expo *e, const char *labels, size_t len, uint64_t v, double created)
 {
 	sample_name(e, "_total", labels, len);
@@ -107,12 +125,7 @@ void expo_counter_f(struct expo *e, const struct expo_label *l, size_t n, double
 	strbuf_puts(e->out, "_total");
 	expo_label_text(e->out, l, n);
 	strbuf_printf(e->out, " %.17g\n", v);
-	if (e->format != EXPO_OPENMETRICS || created <= 0)
-		return;
-	strbuf_puts(e->out, e->family);
-	strbuf_puts(e->out, "_created");
-	expo_label_text(e->out, l, n);
-	strbuf_printf(e->out, " %.3f\n", created);
+	created_line(e, l, n, created);
 }
 
 static void gauge_head(struct expo *e, const struct expo_label *l, size_t n)
@@ -169,12 +182,7 @@ void expo_histogram(struct expo *e, const struct expo_label *l, size_t n, const 
 	}
 	hist_line(e, "_sum", l, n, NULL, sum);
 	hist_line(e, "_count", l, n, NULL, cum);
-	if (e->format != EXPO_OPENMETRICS || created <= 0)
-		return;
-	strbuf_puts(e->out, e->family);
-	strbuf_puts(e->out, "_created");
-	expo_label_text(e->out, l, n);
-	strbuf_printf(e->out, " %.3f\n", created);
+	created_line(e, l, n, created);
 }
 
 void expo_finish(struct expo *e)

@@ -32,8 +32,21 @@ static const char *addr_label(const struct series_key *k, const uint8_t *addr,
 struct label_values {
 	char proto[PROTO_NAME_MAX];
 	char src[INET6_ADDRSTRLEN + 4], dst[INET6_ADDRSTRLEN + 4];
-	char sport[8], dport[8], service[8];
+	char sport[6], dport[6], service[6];
 };
+
+/* snprintf("%u") costs more than the rest of a series' labels together. */
+static const char *u16_text(unsigned int v, char out[6])
+{
+	char *p = out + 5;
+
+	*p = '\0';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return p;
+}
 
 /* The label text of one series: every label the set keeps, in the same
  * order on every series, so a family has one label set. */
@@ -45,17 +58,19 @@ static void series_labels(struct strbuf *sb, const struct series_key *k,
 	struct expo_label l[FL_N];
 	size_t n = 0;
 
-	snprintf(v.sport, sizeof(v.sport), "%u", k->src_port);
-	snprintf(v.dport, sizeof(v.dport), "%u", k->dst_port);
-	snprintf(v.service, sizeof(v.service), "%u", k->service_port);
 	val[0] = k->ifname;
 	val[1] = direction_name(k->direction);
-	val[2] = k->fold ? FOLD_VALUE : proto_name(k->protocol, v.proto);
-	val[3] = k->fold ? FOLD_VALUE : addr_label(k, k->src_addr, ls, v.src, sizeof(v.src));
-	val[4] = k->fold ? FOLD_VALUE : addr_label(k, k->dst_addr, ls, v.dst, sizeof(v.dst));
-	val[5] = k->fold ? FOLD_VALUE : v.sport;
-	val[6] = k->fold ? FOLD_VALUE : v.dport;
-	val[7] = k->fold ? FOLD_VALUE : v.service;
+	if (k->fold) {
+		for (int i = 2; i < FL_N; i++)
+			val[i] = FOLD_VALUE;
+	} else {
+		val[2] = ls->mask & FL_PROTOCOL ? proto_name(k->protocol, v.proto) : NULL;
+		val[3] = ls->mask & FL_SRC_IP ? addr_label(k, k->src_addr, ls, v.src, sizeof(v.src)) : NULL;
+		val[4] = ls->mask & FL_DST_IP ? addr_label(k, k->dst_addr, ls, v.dst, sizeof(v.dst)) : NULL;
+		val[5] = u16_text(k->src_port, v.sport);
+		val[6] = u16_text(k->dst_port, v.dport);
+		val[7] = u16_text(k->service_port, v.service);
+	}
 	for (int i = 0; i < FL_N; i++)
 		if (ls->mask & (1u << i))
 			l[n++] = (struct expo_label){ flow_label_names[i], val[i] };
@@ -63,22 +78,59 @@ static void series_labels(struct strbuf *sb, const struct series_key *k,
 	expo_label_text(sb, l, n);
 }
 
-static void flow_family(struct expo *e, struct series_store *st, const uint32_t *order,
-			int bytes)
+struct label_span {
+	size_t off;
+	uint32_t len;
+};
+
+/* The bytes family, remembering where each series' label text went, so
+ * that the packets family copies it rather than making it again. */
+static void bytes_family(struct expo *e, struct series_store *st, const uint32_t *order,
+			 struct label_span *span)
 {
 	struct strbuf sb = { 0 };
 
-	expo_family(e, bytes ? "tcflow_flow_bytes" : "tcflow_flow_packets", EXPO_COUNTER, bytes ?
-		    "Bytes of the frames of each series of flows, L2 header included; the series with every other label \"other\" holds the rest of its interface and direction." :
-		    "Packets of each series of flows (a GSO packet counts as its segments); the series with every other label \"other\" holds the rest of its interface and direction.");
+	expo_family(e, "tcflow_flow_bytes", EXPO_COUNTER,
+		    "Bytes of the frames of each series of flows, L2 header included; the series with every other label \"other\" holds the rest of its interface and direction.");
 	for (size_t i = 0; order && i < st->n_series; i++) {
 		const struct series *s = &st->series[order[i]];
 
 		series_labels(&sb, &s->key, st->labels);
-		expo_counter(e, sb.data ? sb.data : "", sb.len, bytes ? s->bytes : s->packets,
-			     s->created);
+		span[i].off = e->out->len + strlen(e->family) + strlen("_total");
+		span[i].len = (uint32_t)sb.len;
+		expo_counter(e, sb.data ? sb.data : "", sb.len, s->bytes, s->created);
 	}
 	strbuf_free(&sb);
+}
+
+static void packets_family(struct expo *e, struct series_store *st, const uint32_t *order,
+			   const struct label_span *span)
+{
+	char labels[1024];
+
+	expo_family(e, "tcflow_flow_packets", EXPO_COUNTER,
+		    "Packets of each series of flows (a GSO packet counts as its segments); the series with every other label \"other\" holds the rest of its interface and direction.");
+	for (size_t i = 0; order && i < st->n_series && !e->out->oom; i++) {
+		const struct series *s = &st->series[order[i]];
+		uint32_t len = span[i].len < sizeof(labels) ? span[i].len : 0;
+
+		/* A copy: the buffer it comes from may move as it grows. */
+		memcpy(labels, e->out->data + span[i].off, len);
+		expo_counter(e, labels, len, s->packets, s->created);
+	}
+}
+
+static void flow_families(struct expo *e, struct series_store *st, const uint32_t *order)
+{
+	struct label_span *span = calloc(st->n_series ? st->n_series : 1, sizeof(*span));
+
+	if (!span) {
+		e->out->oom = 1;
+		return;
+	}
+	bytes_family(e, st, order, span);
+	packets_family(e, st, order, span);
+	free(span);
 }
 
 static void gauge1(struct expo *e, const char *name, const char *help, uint64_t v)
@@ -101,7 +153,7 @@ static void series_health(struct expo *e, const struct series_store *st, double 
 	gauge1(e, "tcflow_flow_series_limit",
 	       "Flow series at most (--flow.max-series; 0: no limit); flows without a seat count in their interface's fold series.",
 	       st->labels->max_series);
-	counter1(e, "tcflow_flow_series_created", "Flow series that started (at zero).",
+	counter1(e, "tcflow_flow_series_started", "Flow series that started (at zero).",
 		 st->stats.created, start);
 	counter1(e, "tcflow_flow_series_removed",
 		 "Flow series that left after --flow.series-retention without growth.",
@@ -291,8 +343,7 @@ void render_exposition(struct strbuf *out, enum expo_format format,
 	const uint32_t *order = series_order(in->series);
 
 	expo_init(&e, out, format);
-	flow_family(&e, in->series, order, 1);
-	flow_family(&e, in->series, order, 0);
+	flow_families(&e, in->series, order);
 	series_health(&e, in->series, in->start_time);
 	render_table(&e, in);
 	render_ifaces(&e, in->series);

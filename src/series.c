@@ -142,12 +142,15 @@ static void acct_read(struct series_store *st, const struct iface_entry *e, doub
 	    ip_total(&e->val, 1) < ip_total(&a->last, 1))
 		acct_restart(a, now_unix);
 	ifnames_get(e->key.ifindex, name);
+	/* a->present still says whether the last update saw it. */
 	if (!a->present || strcmp(name, a->ifname)) {
+		if (strcmp(name, a->ifname))
+			st->epoch++;	/* renamed: its flows belong to other series now */
 		memcpy(a->ifname, name, sizeof(name));
 		drop_namesakes(st, a);
 	}
 	a->last = e->val;
-	a->present = 1;
+	a->seen = st->gen;
 	a->gone_ns = 0;
 }
 
@@ -155,12 +158,16 @@ static void read_ifaces(struct series_store *st, const struct snapshot *snap, ui
 			double now_unix)
 {
 	for (size_t i = 0; i < st->n_accts; i++)
-		st->accts[i].present = st->accts[i].fresh = 0;
+		st->accts[i].fresh = 0;
 	for (size_t i = 0; i < snap->n_ifaces; i++)
 		acct_read(st, &snap->ifaces[i], now_unix);
-	for (size_t i = 0; i < st->n_accts; i++)
-		if (!st->accts[i].present && !st->accts[i].gone_ns)
-			st->accts[i].gone_ns = now_ns;
+	for (size_t i = 0; i < st->n_accts; i++) {
+		struct iface_acct *a = &st->accts[i];
+
+		a->present = a->seen == st->gen;
+		if (!a->present && !a->gone_ns)
+			a->gone_ns = now_ns;
+	}
 }
 
 /* ---- series ----------------------------------------------------------- */
@@ -214,25 +221,9 @@ static struct series *seat(struct series_store *st, const struct series_key *k, 
 	return s;
 }
 
-static void credit(struct series_store *st, const struct flow_key *fk, const uint64_t d[2],
-		   uint64_t now_ns, double now_unix)
+static void add_delta(struct series_store *st, struct series *s, struct iface_acct *a,
+		      const uint64_t d[2], uint64_t now_ns)
 {
-	struct iface_acct *a = acct_get(st, fk->ifindex, fk->direction);
-	struct series_key k;
-	struct series *s;
-	uint64_t hash;
-
-	/* Without an account the delta is left to the interface's
-	 * unaccounted count rather than risk counting it twice. */
-	if (!a)
-		return;
-	aggregate_project(fk, a->ifname, st->labels, &k);
-	s = series_find(st, &k, &hash);
-	if (!s && !(s = seat(st, &k, hash, now_ns, now_unix))) {
-		a->folded[0] += d[0];
-		a->folded[1] += d[1];
-		return;
-	}
 	a->attributed[0] += d[0];
 	a->attributed[1] += d[1];
 	s->changed_ns = now_ns;
@@ -244,6 +235,47 @@ static void credit(struct series_store *st, const struct flow_key *fk, const uin
 	}
 	s->packets += d[0];
 	s->bytes += d[1];
+}
+
+static void fold_delta(struct iface_acct *a, const uint64_t d[2])
+{
+	a->folded[0] += d[0];
+	a->folded[1] += d[1];
+}
+
+static void credit(struct series_store *st, struct flow_state *f, const uint64_t d[2],
+		   uint64_t now_ns, double now_unix)
+{
+	struct iface_acct *a;
+	struct series_key k;
+	struct series *s;
+	uint64_t hash;
+
+	if (f->epoch == st->epoch && f->series == HASHIDX_NONE) {
+		fold_delta(&st->accts[f->acct], d);	/* still no seat */
+		return;
+	}
+	if (f->epoch == st->epoch && f->series < st->n_series) {
+		add_delta(st, &st->series[f->series], &st->accts[f->acct], d, now_ns);
+		return;
+	}
+	/* Without an account the delta is left to the interface's
+	 * unaccounted count rather than risk counting it twice. */
+	a = acct_get(st, f->key.ifindex, f->key.direction);
+	if (!a)
+		return;
+	aggregate_project(&f->key, a->ifname, st->labels, &k);
+	s = series_find(st, &k, &hash);
+	if (!s)
+		s = seat(st, &k, hash, now_ns, now_unix);
+	/* Remembered until series move (a seat may free up then). */
+	f->series = s ? (uint32_t)(s - st->series) : HASHIDX_NONE;
+	f->acct = (uint32_t)(a - st->accts);
+	f->epoch = st->epoch;
+	if (s)
+		add_delta(st, s, a, d, now_ns);
+	else
+		fold_delta(a, d);
 }
 
 /* ---- flows ------------------------------------------------------------ */
@@ -261,37 +293,34 @@ static struct flow_state *flow_state_get(struct series_store *st, const struct f
 	f = &st->flows[st->n_flows];
 	memset(f, 0, sizeof(*f));
 	f->key = *k;
+	f->epoch = st->epoch - 1;	/* no series yet */
 	if (index_add(&st->flow_idx, st->flows, sizeof(*f), sizeof(*k), st->n_flows, hash))
 		return NULL;
 	st->n_flows++;
 	return f;
 }
 
-static void read_flows(struct series_store *st, const struct snapshot *snap, uint64_t now_ns,
-		       double now_unix)
+void series_flow(struct series_store *st, const struct flow_key *k, const struct flow_value *v)
 {
-	for (size_t i = 0; i < snap->n_flows; i++) {
-		const struct flow_entry *e = &snap->flows[i];
-		struct flow_state *f = flow_state_get(st, &e->key);
-		uint64_t d[2];
+	struct flow_state *f = flow_state_get(st, k);
+	uint64_t d[2];
 
-		if (!f)
-			continue;
-		/* Fewer packets than last read: the kernel deleted the flow and
-		 * it started again from zero since. */
-		if (e->val.packets < f->packets || e->val.bytes < f->bytes) {
-			d[0] = e->val.packets;
-			d[1] = e->val.bytes;
-		} else {
-			d[0] = e->val.packets - f->packets;
-			d[1] = e->val.bytes - f->bytes;
-		}
-		f->packets = e->val.packets;
-		f->bytes = e->val.bytes;
-		f->gen = st->gen;
-		if (d[0] || d[1])
-			credit(st, &e->key, d, now_ns, now_unix);
+	if (!f)
+		return;
+	/* Fewer packets than last read: the kernel deleted the flow and it
+	 * started again from zero since. */
+	if (v->packets < f->packets || v->bytes < f->bytes) {
+		d[0] = v->packets;
+		d[1] = v->bytes;
+	} else {
+		d[0] = v->packets - f->packets;
+		d[1] = v->bytes - f->bytes;
 	}
+	f->packets = v->packets;
+	f->bytes = v->bytes;
+	f->gen = st->gen;
+	if (d[0] || d[1])
+		credit(st, f, d, st->now_ns, st->now_unix);
 }
 
 /* Flows the table no longer holds (evicted, expired) are forgotten: if one
@@ -300,9 +329,13 @@ static int forget_flows(struct series_store *st)
 {
 	size_t kept = 0;
 
-	for (size_t i = 0; i < st->n_flows; i++)
-		if (st->flows[i].gen == st->gen)
-			st->flows[kept++] = st->flows[i];
+	for (size_t i = 0; i < st->n_flows; i++) {
+		if (st->flows[i].gen != st->gen)
+			continue;
+		if (kept != i)
+			st->flows[kept] = st->flows[i];
+		kept++;
+	}
 	if (kept == st->n_flows)
 		return 0;
 	st->n_flows = kept;
@@ -365,13 +398,16 @@ static int retire_series(struct series_store *st, uint64_t now_ns)
 			continue;
 		}
 		flows += !s->key.fold;
-		st->series[kept++] = *s;
+		if (kept != i)
+			st->series[kept] = *s;
+		kept++;
 	}
 	st->n_flow_series = flows;
 	if (kept == st->n_series)
 		return 0;
 	st->n_series = kept;
 	st->order_dirty = 1;
+	st->epoch++;
 	return reindex(&st->series_idx, st->series, sizeof(*st->series),
 		       sizeof(struct series_key), kept);
 }
@@ -385,11 +421,14 @@ static int retire_accts(struct series_store *st, uint64_t now_ns)
 
 		if (!a->present && now_ns - a->gone_ns >= st->retention_ns)
 			continue;
-		st->accts[kept++] = *a;
+		if (kept != i)
+			st->accts[kept] = *a;
+		kept++;
 	}
 	if (kept == st->n_accts)
 		return 0;
 	st->n_accts = kept;
+	st->epoch++;
 	return reindex(&st->acct_idx, st->accts, sizeof(*st->accts), sizeof(uint64_t), kept);
 }
 
@@ -399,27 +438,51 @@ static void show_pending(struct series_store *st)
 	for (size_t i = 0; i < st->n_series; i++) {
 		struct series *s = &st->series[i];
 
+		if (!s->pending[0] && !s->pending[1])
+			continue;
 		s->packets += s->pending[0];
 		s->bytes += s->pending[1];
 		s->pending[0] = s->pending[1] = 0;
 	}
 }
 
+void series_begin(struct series_store *st, const struct snapshot *ifaces, uint64_t now_ns,
+		  double now_unix)
+{
+	st->gen++;
+	st->now_ns = now_ns;
+	st->now_unix = now_unix;
+	show_pending(st);
+	read_ifaces(st, ifaces, now_ns, now_unix);
+}
+
+int series_end(struct series_store *st, int flows_whole)
+{
+	int err;
+
+	/* After half a read of the flows, the unread ones would look gone
+	 * and come back whole, and the totals would call the unread part
+	 * unaccounted: forget nothing and fold nothing; the next read
+	 * catches up. What was read is counted already, exactly once. */
+	if (!flows_whole)
+		return 0;
+	update_folds(st, st->now_ns, st->now_unix);
+	err = forget_flows(st);
+	err |= retire_series(st, st->now_ns);
+	err |= retire_accts(st, st->now_ns);
+	return err ? -1 : 0;
+}
+
 int series_update(struct series_store *st, const struct snapshot *snap, uint64_t now_ns,
 		  double now_unix)
 {
-	/* Half a read would make present flows look gone and come back
-	 * whole: skip it, the next read catches up. */
-	if (!snap->flows_ok || !snap->ifaces_ok)
+	if (!snap->ifaces_ok)
 		return 0;
-	st->gen++;
-	show_pending(st);
-	read_ifaces(st, snap, now_ns, now_unix);
-	read_flows(st, snap, now_ns, now_unix);
-	update_folds(st, now_ns, now_unix);
-	if (forget_flows(st) | retire_series(st, now_ns) | retire_accts(st, now_ns))
-		return -1;
-	return 0;
+	series_begin(st, snap, now_ns, now_unix);
+	if (snap->flows_ok)
+		for (size_t i = 0; i < snap->n_flows; i++)
+			series_flow(st, &snap->flows[i].key, &snap->flows[i].val);
+	return series_end(st, snap->flows_ok);
 }
 
 static int cmp_order(const void *a, const void *b, void *ctx)

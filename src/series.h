@@ -34,6 +34,9 @@ struct flow_state {
 	struct flow_key key;	/* first: the index compares it */
 	uint32_t gen;		/* the update that last saw it in the table */
 	uint64_t packets, bytes;	/* as read last time */
+	/* Where its deltas went last time, valid while epoch is the store's:
+	 * a steady flow skips projecting and looking up its series. */
+	uint32_t series, acct, epoch;
 };
 
 struct series {
@@ -50,6 +53,7 @@ struct iface_acct {
 	uint64_t id;		/* ifindex << 8 | direction: first, the index key */
 	char ifname[IF_NAMESIZE];
 	int present;		/* in the interface table at the last read */
+	uint32_t seen;		/* the update that last read it there */
 	int fresh;		/* its counters started in this update */
 	uint64_t gone_ns;	/* when it left the table */
 	double created;		/* when its kernel counters started at zero */
@@ -69,6 +73,9 @@ struct series_store {
 	const struct label_set *labels;
 	uint64_t retention_ns;
 	uint32_t gen;
+	uint64_t now_ns;	/* the update under way: monotonic ns, unix seconds */
+	double now_unix;
+	uint32_t epoch;		/* moves when series or accounts move or rename */
 	struct flow_state *flows;
 	size_t n_flows, cap_flows;
 	struct hashidx flow_idx;
@@ -86,10 +93,17 @@ struct series_store {
 
 void series_init(struct series_store *st, const struct label_set *labels);
 void series_free(struct series_store *st);
-/* Folds one read of the tables into the series. now_ns is monotonic,
- * now_unix wall-clock seconds. A snapshot whose flow or interface read
- * failed changes nothing. Returns 0, or -1 without memory (nothing lost:
- * the next update catches up). */
+
+/* One update, streamed: the interface totals (read first), then every
+ * entry of the flow table as it is read, then whether that read was whole.
+ * now_ns is monotonic, now_unix wall-clock seconds. series_end returns 0,
+ * or -1 without memory (nothing lost: the next update catches up). */
+void series_begin(struct series_store *st, const struct snapshot *ifaces, uint64_t now_ns,
+		  double now_unix);
+void series_flow(struct series_store *st, const struct flow_key *k, const struct flow_value *v);
+int series_end(struct series_store *st, int flows_whole);
+/* The same from a snapshot of both tables. A failed interface read
+ * changes nothing. */
 int series_update(struct series_store *st, const struct snapshot *snap, uint64_t now_ns,
 		  double now_unix);
 /* The series in exposition order (sorted by key). */

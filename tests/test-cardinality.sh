@@ -305,7 +305,7 @@ assert_eq "fixed set: ipv6 packets" 7 \
 	"$(value "$tmp/full.prom" 'tcflow_interface_packets_total{interface="pcap",direction="ingress",family="ipv6"}')"
 
 # What the label set changes: the flow families and their count.
-FLOW_FAMILIES='^(tcflow_flow_(bytes|packets)_total|tcflow_flow_series(_created_total|_limit)? |tcflow_scrape_duration_seconds|process_)'
+FLOW_FAMILIES='^(tcflow_flow_(bytes|packets)_total|tcflow_flow_series(_started_total|_limit)? |tcflow_scrape_duration_seconds|process_)'
 # NAME|FIXTURE|FLAGS (space-separated; no flag value has a space)
 cases=(
 	"default|full|"

@@ -9,7 +9,8 @@
 #   holds every datagram sent, at every scrape;
 # - it leaves /metrics once it has not grown for --flow.series-retention,
 #   not before (tcflow_flow_series_removed_total), while the interface's
-#   fold series stays.
+#   fold series stays;
+# - a flow that expires and comes back between two scrapes counts anew.
 # Needs root (else exit 77). Env: TCFLOW_BIN, TCFLOW_SRCDIR.
 . "$(dirname "$0")/lib.sh"
 lib_init
@@ -93,6 +94,21 @@ assert_eq "tcflow_flow_series_removed_total counts it" 1 \
 	"$(metric "$tmp/end" tcflow_flow_series_removed_total "")"
 assert_eq "no flow series left" 0 "$(metric "$tmp/end" tcflow_flow_series "")"
 assert_eq "the interface's fold series stays" 0 "$(metric "$tmp/end" tcflow_flow_packets_total "$fold")"
+
+# A flow that expires and comes back between two scrapes: the kernel counts
+# it from zero again, and so must its series' delta.
+udp_flow "$NS_B" "$B4" 3333 "$NS_A" "$A4" 7003 100 || bail "flow 3"
+scrape_settled "$tmp/r0" || bail "scrape"
+assert_eq "flow 3: a new series, counted from its next scrape" 1 \
+	"$(metric "$tmp/r0" tcflow_flow_packets_total "$pair")"
+# Expired (the sweeper runs every second) but not read; shorter than the
+# retention, so the series stays.
+sleep $((IDLE + 2))
+udp_flow "$NS_B" "$B4" 3333 "$NS_A" "$A4" 7003 100 || bail "flow 3 again"
+scrape "$tmp/r1" || bail "scrape"
+assert_eq "flow 3 expired once, unread" 3 "$(metric "$tmp/r1" tcflow_flows_expired_total "")"
+assert_eq "flow 3 came back between two scrapes: its series counts both datagrams" 2 \
+	"$(metric "$tmp/r1" tcflow_flow_packets_total "$pair")"
 
 stop_exporter TERM
 assert_eq "SIGTERM exits 0" 0 "$WAIT_RC"

@@ -231,6 +231,28 @@ else
 	not_ok "start before the crash"
 fi
 
+# ---- labels that leave only interface and direction ------------------------
+# The fold series then has no label of its own to be "other": it must still
+# be a series of its own, not a second sample with the flow series' labels.
+if start_exporter coarse --interface="$IF_A" --flow.labels=interface,direction; then
+	scrape "$tmp/c0" || not_ok "coarse: scrape"
+	udp_flow "$NS_B" "$B4" 40005 "$NS_A" "$A4" 5005 10 20 || not_ok "coarse: udp delivered"
+	scrape_settled "$tmp/c1" || not_ok "coarse: scrape"
+	dups=$(grep -E '^tcflow_flow_(bytes|packets)_total' "$tmp/c1" | awk '{ print $1 }' | sort | uniq -d)
+	if [ -z "$dups" ]; then
+		ok "coarse: every flow sample has labels of its own"
+	else
+		not_ok "coarse: samples with the same labels: $(echo "$dups" | tr '\n' ' ')"
+	fi
+	assert_eq "coarse: the flow series hold the ingress ipv4 packets" \
+		"$(metric "$tmp/c1" tcflow_interface_packets_total "interface=$IF_A,direction=ingress,family=ipv4")" \
+		"$(metric_sum "$tmp/c1" tcflow_flow_packets_total "interface=$IF_A,direction=ingress")"
+	stop_exporter TERM
+	assert_eq "coarse: SIGTERM exit status" 0 "$WAIT_RC"
+else
+	not_ok "coarse: start with --flow.labels=interface,direction"
+fi
+
 # ---- failures: one line, exit 1, nothing attached -------------------------
 # one_line_error NAME WANT_REGEX CMD...: exit 1, one stderr line matching.
 one_line_error() {

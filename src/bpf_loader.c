@@ -35,6 +35,7 @@ static int configure(struct tcflow *skel, const struct loader_opts *opts)
 	int err;
 
 	skel->rodata->cfg_replay = opts->replay ? 1 : 0;
+	skel->rodata->cfg_loaded_reads = opts->loaded_reads ? 1 : 0;
 	skel->rodata->cfg_events_sample = opts->replay ? 0 : opts->events_sample;
 	/* Wake the consumer once an eighth of the ring is waiting. */
 	skel->rodata->cfg_wakeup_bytes = ring / 8;

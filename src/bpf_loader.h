@@ -12,6 +12,7 @@ struct loader_opts {
 	int replay;		/* capture replay: see cfg_replay; no events */
 	uint32_t events_sample;
 	uint32_t events_ring_size;
+	int loaded_reads;	/* tests: never read headers in place (cfg_loaded_reads) */
 };
 
 /* Returns the loaded skeleton, or NULL after logging one line naming why. */

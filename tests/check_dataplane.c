@@ -40,12 +40,17 @@ static struct snapshot snap;
 static struct frame fr;
 static uint32_t lo_ifindex;
 static uint32_t hook_ifindex;	/* what the keys of this fixture carry */
+/* The second pass reads every header with bpf_skb_load_bytes(), the path
+ * of frames whose headers are not all in the linear data (a test run's
+ * skb always is linear). */
+static int loaded_reads;
 
 /* ---- fixtures: a fresh object per test, so every map starts empty ------ */
 
 static void load(int replay)
 {
-	struct loader_opts o = { .flow_max_entries = 1024, .n_interfaces = 1, .replay = replay };
+	struct loader_opts o = { .flow_max_entries = 1024, .n_interfaces = 1, .replay = replay,
+				 .loaded_reads = loaded_reads };
 
 	skel = bpf_loader_load(&o);
 	ck_assert_msg(skel != NULL, "loading the BPF object failed");
@@ -1280,9 +1285,9 @@ static void add_counting(Suite *s)
 	suite_add_tcase(s, tc);
 }
 
-static Suite *dataplane_suite(void)
+static Suite *dataplane_suite(const char *name)
 {
-	Suite *s = suite_create("dataplane");
+	Suite *s = suite_create(name);
 
 	add_counting(s);
 	add_transport(s);
@@ -1305,9 +1310,14 @@ int main(void)
 		fprintf(stderr, "check_dataplane: SKIP: no loopback device: %s\n", strerror(errno));
 		return 77;
 	}
-	sr = srunner_create(dataplane_suite());
+	sr = srunner_create(dataplane_suite("dataplane, headers read in place"));
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	loaded_reads = 1;
+	sr = srunner_create(dataplane_suite("dataplane, headers read by bpf_skb_load_bytes"));
+	srunner_run_all(sr, CK_NORMAL);
+	failed += srunner_ntests_failed(sr);
 	srunner_free(sr);
 	/* The failure count, kept below 77 so it never reads as a skip (77),
 	 * a hard error (99) or, wrapped at 256, a pass. */

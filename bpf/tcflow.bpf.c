@@ -13,6 +13,8 @@
 
 /* Set by user space before load: capture replay through BPF_PROG_TEST_RUN. */
 const volatile __u8 cfg_replay = 0;
+/* Home slots of iface_stats are 0..cfg_iface_mask (a power of 2 less 1). */
+const volatile __u32 cfg_iface_mask = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -21,13 +23,21 @@ struct {
 	__type(value, struct flow_value);
 } flows SEC(".maps");
 
-/* Sized and filled by user space with one entry per hook, so it never evicts. */
+/* Sized by user space: the home slots, then one spare slot per hook. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 64);
-	__type(key, struct iface_key);
+	__type(key, __u32);
 	__type(value, struct iface_value);
 } iface_stats SEC(".maps");
+
+/* The spare slot of every hook whose home slot another hook has. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32);
+	__type(key, struct iface_key);
+	__type(value, __u32);
+} iface_index SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -46,26 +56,41 @@ static __always_inline void count_loss(__u32 slot)
 
 #include "events.bpf.h"
 
-static __always_inline struct iface_value *iface_entry(const struct iface_key *key)
+/*
+ * The slot of the hook in this CPU's copy: its home slot in nearly every
+ * case, a spare one where user space placed it. A hook user space has not
+ * announced (replay, or a packet before the announcement) takes its home
+ * slot in this CPU's copy when it is free; user space keeps such counts
+ * when it announces the hook later.
+ */
+static __always_inline struct iface_value *iface_entry(__u32 ifindex, __u8 dir)
 {
-	static const struct iface_value zero;
-	struct iface_value *v = bpf_map_lookup_elem(&iface_stats, key);
+	__u64 tag = tcflow_iface_tag(ifindex, dir);
+	__u32 slot = tcflow_iface_home(ifindex, dir, cfg_iface_mask), *spare;
+	struct iface_key key = { .ifindex = ifindex, .direction = dir };
+	struct iface_value *v = bpf_map_lookup_elem(&iface_stats, &slot);
 
-	if (v)
+	if (v && v->tag == tag)
 		return v;
-	/* Not pre-created (replay, or an ifindex user space did not expect). */
-	bpf_map_update_elem(&iface_stats, key, &zero, BPF_NOEXIST);
-	v = bpf_map_lookup_elem(&iface_stats, key);
-	if (!v)
-		count_loss(TCFLOW_LOSS_IFACE_UPDATE);
-	return v;
+	if (v && !v->tag) {
+		v->tag = tag;
+		return v;
+	}
+	spare = bpf_map_lookup_elem(&iface_index, &key);
+	if (spare) {
+		slot = *spare;
+		v = bpf_map_lookup_elem(&iface_stats, &slot);
+		if (v && v->tag == tag)
+			return v;
+	}
+	count_loss(TCFLOW_LOSS_IFACE_UPDATE);
+	return NULL;
 }
 
 static __always_inline void count_iface(__u32 ifindex, __u8 dir, int verdict,
 					__u32 fam, __u64 segs, __u64 len)
 {
-	struct iface_key key = { .ifindex = ifindex, .direction = dir };
-	struct iface_value *v = iface_entry(&key);
+	struct iface_value *v = iface_entry(ifindex, dir);
 
 	if (!v || fam >= TCFLOW_FAM_MAX)
 		return;

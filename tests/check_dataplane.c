@@ -47,15 +47,20 @@ static int loaded_reads;
 
 /* ---- fixtures: a fresh object per test, so every map starts empty ------ */
 
-static void load(int replay)
+static void load_n(int replay, uint32_t n_interfaces)
 {
-	struct loader_opts o = { .flow_max_entries = 1024, .n_interfaces = 1, .replay = replay,
-				 .loaded_reads = loaded_reads };
+	struct loader_opts o = { .flow_max_entries = 1024, .n_interfaces = n_interfaces,
+				 .replay = replay, .loaded_reads = loaded_reads };
 
 	skel = bpf_loader_load(&o);
 	ck_assert_msg(skel != NULL, "loading the BPF object failed");
 	memset(&snap, 0, sizeof(snap));
 	frame_init(&fr);
+}
+
+static void load(int replay)
+{
+	load_n(replay, 1);
 }
 
 /* Live: user space creates lo's two entries, as the exporter does on attach. */
@@ -1285,6 +1290,124 @@ static void add_counting(Suite *s)
 	suite_add_tcase(s, tc);
 }
 
+/* ---- interface slots ------------------------------------------------------
+ * A hook counts in its home slot, (ifindex << 1 | direction) masked, found
+ * per packet without a hash lookup; user space gives a hook whose home is
+ * taken a spare slot. Totals stay exact either way, for any ifindex. */
+
+static void setup_none(void)
+{
+	skel = NULL;
+	hook_ifindex = lo_ifindex;
+	memset(&snap, 0, sizeof(snap));
+}
+
+static void teardown_any(void)
+{
+	snapshot_free(&snap);
+	if (skel)
+		bpf_loader_destroy(skel);
+	skel = NULL;
+}
+
+/* One 60-byte UDP frame in on lo and one out. */
+static void lo_both_ways(void)
+{
+	v4_frame(P_UDP, 1000, 2000, 18);
+	ingress(&fr);
+	egress(&fr);
+}
+
+static void expect_lo_both_ways(uint64_t packets)
+{
+	struct hook_want w[2] = { { .dir = IN }, { .dir = OUT } };
+
+	for (int i = 0; i < 2; i++) {
+		w[i].packets[V4] = packets;
+		w[i].bytes[V4] = packets * 60;
+	}
+	expect_hooks(w, 2);
+}
+
+/* Another interface holds lo's home slots: lo counts in spare slots. */
+START_TEST(iface_home_taken)
+{
+	uint32_t other = lo_ifindex + 2;	/* 4 home slots: the same two as lo */
+
+	load_n(0, 1);
+	ck_assert_int_eq(bpf_loader_add_iface(skel, other, 0), 0);
+	ck_assert_int_eq(bpf_loader_add_iface(skel, lo_ifindex, 0), 0);
+	lo_both_ways();
+	lo_both_ways();
+	expect_lo_both_ways(2);
+	ck_assert_uint_eq(snap.n_ifaces, 4);	/* the other's two hooks, at 0 */
+}
+END_TEST
+
+/* Packets before user space placed the hook still count. */
+START_TEST(iface_counts_before_add)
+{
+	load_n(0, 1);
+	lo_both_ways();
+	ck_assert_int_eq(bpf_loader_add_iface(skel, lo_ifindex, 0), 0);
+	lo_both_ways();
+	expect_lo_both_ways(2);
+}
+END_TEST
+
+/* Removing an interface frees its slots; added again, it starts at 0. */
+START_TEST(iface_remove_restarts)
+{
+	load_n(0, 1);
+	ck_assert_int_eq(bpf_loader_add_iface(skel, lo_ifindex, 0), 0);
+	lo_both_ways();
+	ck_assert_int_eq(bpf_loader_remove_iface(skel, lo_ifindex), 0);
+	ck_assert_int_eq(map_read_ifaces(bpf_map__fd(skel->maps.iface_stats), &snap), 0);
+	ck_assert_uint_eq(snap.n_ifaces, 0);
+	ck_assert_int_eq(bpf_loader_add_iface(skel, lo_ifindex, 0), 0);
+	expect_lo_both_ways(0);
+	lo_both_ways();
+	expect_lo_both_ways(1);
+}
+END_TEST
+
+/* The table is sized for its interfaces whatever their ifindex values:
+ * 4096 scattered ones and lo all fit, and lo's counts stay exact. */
+START_TEST(iface_many_scattered)
+{
+	uint32_t x = 12345, n = 4096;
+
+	load_n(0, n + 1);
+	for (uint32_t i = 0; i < n; i++) {
+		x = x * 1103515245u + 12345u;
+		/* Odd multiples of a large power of 2 share home slots a lot. */
+		uint32_t ifindex = i % 2 ? (x >> 1) | 1 : ((i + 1) << 13) + lo_ifindex;
+
+		if (ifindex == lo_ifindex)
+			ifindex++;
+		ck_assert_msg(bpf_loader_add_iface(skel, ifindex, 0) == 0,
+			      "interface %u (ifindex %u) found no slot", i, ifindex);
+	}
+	ck_assert_int_eq(bpf_loader_add_iface(skel, lo_ifindex, 0), 0);
+	lo_both_ways();
+	expect_lo_both_ways(1);
+	ck_assert_uint_eq(snap.n_ifaces, 2 * n + 2);
+}
+END_TEST
+
+static void add_iface_slots(Suite *s)
+{
+	TCase *tc = tcase_create("interface slots");
+
+	tcase_add_checked_fixture(tc, setup_none, teardown_any);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, iface_home_taken);
+	tcase_add_test(tc, iface_counts_before_add);
+	tcase_add_test(tc, iface_remove_restarts);
+	tcase_add_test(tc, iface_many_scattered);
+	suite_add_tcase(s, tc);
+}
+
 static Suite *dataplane_suite(const char *name)
 {
 	Suite *s = suite_create(name);
@@ -1294,6 +1417,7 @@ static Suite *dataplane_suite(const char *name)
 	add_l2(s);
 	add_ipv4(s);
 	add_ipv6(s);
+	add_iface_slots(s);
 	return s;
 }
 

@@ -11,8 +11,7 @@
 #include "tcflow.h"
 #include "parse.bpf.h"
 
-/* Set by user space before load: capture replay through BPF_PROG_TEST_RUN. */
-const volatile __u8 cfg_replay = 0;
+/* cfg_replay (capture replay) is in parse.bpf.h. */
 /* Home slots of iface_stats are 0..cfg_iface_mask (a power of 2 less 1). */
 const volatile __u32 cfg_iface_mask = 0;
 
@@ -105,11 +104,12 @@ static __always_inline void count_flow(const struct flow_key *key, __u64 segs, _
 	/* The coarse clock: idle expiry needs seconds, not nanoseconds, and
 	 * reading the fine clock was a fifth of the program's time. */
 	__u64 now = bpf_ktime_get_coarse_ns();
-	struct flow_value init = { .packets = segs, .bytes = len, .last_seen_ns = now };
 	struct flow_value *v = bpf_map_lookup_elem(&flows, key);
 	long err;
 
 	if (!v) {
+		struct flow_value init = { .packets = segs, .bytes = len, .last_seen_ns = now };
+
 		err = bpf_map_update_elem(&flows, key, &init, BPF_NOEXIST);
 		if (!err) {
 			count_loss(TCFLOW_STAT_FLOW_INSERTS);

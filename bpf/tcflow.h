@@ -38,7 +38,7 @@ struct flow_key {
 struct flow_value {
 	__u64 packets;
 	__u64 bytes;
-	__u64 last_seen_ns;	/* CLOCK_MONOTONIC_COARSE of the last packet: idle expiry */
+	__u64 last_seen_ns;	/* CLOCK_MONOTONIC_COARSE of the last packet, to a tick: idle expiry */
 };
 
 struct iface_key {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -36,6 +37,38 @@ static uint32_t pow2_at_least(uint32_t n)
 	return p;
 }
 
+static uint64_t coarse_ns(int (*get)(clockid_t, struct timespec *))
+{
+	struct timespec ts = { 0, 0 };
+
+	get(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The programs stamp flows with jiffies * tick + clock_offset_ns (see
+ * count_flow()); the offset makes that CLOCK_MONOTONIC_COARSE, which
+ * flow_expiry.c compares with. jiffies advance once per tick of that
+ * clock, so one pairing holds, to a tick, for as long as the programs run.
+ */
+static int calibrate_clock(struct tcflow *skel)
+{
+	unsigned char frame[14] = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame, .data_size_in = sizeof(frame),
+		    .repeat = 1);
+	uint64_t before, after;
+	int err;
+
+	before = coarse_ns(clock_gettime);
+	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.tcflow_clock), &run);
+	after = coarse_ns(clock_gettime);
+	if (err)
+		return -errno;
+	skel->bss->clock_offset_ns = before + (after - before) / 2 -
+				     skel->bss->clock_jiffies * skel->rodata->cfg_tick_ns;
+	return 0;
+}
+
 static int configure(struct tcflow *skel, const struct loader_opts *opts)
 {
 	/* Two hooks per interface, plus slack for replay's single entry; a
@@ -51,6 +84,7 @@ static int configure(struct tcflow *skel, const struct loader_opts *opts)
 	skel->rodata->cfg_loaded_reads = opts->loaded_reads ? 1 : 0;
 	skel->rodata->cfg_events_sample = opts->replay ? 0 : opts->events_sample;
 	skel->rodata->cfg_iface_mask = homes - 1;
+	skel->rodata->cfg_tick_ns = coarse_ns(clock_getres);
 	/* Wake the consumer once an eighth of the ring is waiting. */
 	skel->rodata->cfg_wakeup_bytes = ring / 8;
 	err = bpf_map__set_max_entries(skel->maps.flows, opts->flow_max_entries);
@@ -81,6 +115,12 @@ struct tcflow *bpf_loader_load(const struct loader_opts *opts)
 	err = tcflow__load(skel);
 	if (err) {
 		report_load_error(-err);
+		tcflow__destroy(skel);
+		return NULL;
+	}
+	err = calibrate_clock(skel);
+	if (err) {
+		pr_err("reading the kernel's tick count: %s\n", strerror(-err));
 		tcflow__destroy(skel);
 		return NULL;
 	}

@@ -94,7 +94,7 @@ static uint64_t monotonic_ns(void)
 {
 	struct timespec ts;
 
-	/* The clock the programs stamp last_seen_ns with, bpf_ktime_get_coarse_ns(). */
+	/* The clock the programs stamp last_seen_ns with (bpf_loader.c). */
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }

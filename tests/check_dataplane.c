@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
@@ -1290,6 +1291,48 @@ static void add_counting(Suite *s)
 	suite_add_tcase(s, tc);
 }
 
+/* ---- the clock of last_seen_ns ----------------------------------------------
+ * The programs stamp flows from jiffies; flow_expiry.c compares the stamps
+ * with CLOCK_MONOTONIC_COARSE. They must agree to a tick or two. */
+
+static uint64_t coarse_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+START_TEST(last_seen_is_coarse_monotonic)
+{
+	struct timespec res;
+	uint64_t before, after, tick, seen;
+
+	clock_getres(CLOCK_MONOTONIC_COARSE, &res);
+	tick = (uint64_t)res.tv_sec * 1000000000ULL + (uint64_t)res.tv_nsec;
+	v4_frame(P_UDP, 1000, 2000, 18);
+	before = coarse_now();
+	ingress(&fr);
+	after = coarse_now();
+	ck_assert_int_eq(map_read_flows(bpf_map__fd(skel->maps.flows), &snap), 0);
+	ck_assert_uint_eq(snap.n_flows, 1);
+	seen = snap.flows[0].val.last_seen_ns;
+	ck_assert_msg(seen + 2 * tick >= before && seen <= after + 2 * tick,
+		      "last_seen_ns %llu, the clock read %llu then %llu (tick %llu ns)",
+		      (unsigned long long)seen, (unsigned long long)before,
+		      (unsigned long long)after, (unsigned long long)tick);
+}
+END_TEST
+
+static void add_clock(Suite *s)
+{
+	TCase *tc = tcase_create("clock");
+
+	tcase_add_checked_fixture(tc, setup_live, teardown);
+	tcase_add_test(tc, last_seen_is_coarse_monotonic);
+	suite_add_tcase(s, tc);
+}
+
 /* ---- interface slots ------------------------------------------------------
  * A hook counts in its home slot, (ifindex << 1 | direction) masked, found
  * per packet without a hash lookup; user space gives a hook whose home is
@@ -1418,6 +1461,7 @@ static Suite *dataplane_suite(const char *name)
 	add_ipv4(s);
 	add_ipv6(s);
 	add_iface_slots(s);
+	add_clock(s);
 	return s;
 }
 

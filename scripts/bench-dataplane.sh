@@ -1,8 +1,8 @@
 #!/bin/bash
 # Benchmark of the TC program's cost per packet (not a test): prints figures.
 #
-# One veth pair between two namespaces of its own (tests/lib.sh's setup).
-# In turn, one program alone on vA's ingress hook:
+# One veth pair between two namespaces of its own (tests/lib.sh's setup),
+# and these programs on vA's ingress hook:
 #   empty     tests/bench_ref.bpf.c's bench_empty: the cost of being timed
 #   ref       tests/bench_ref.bpf.c's bench_ref: the minimal flow counter
 #             under the same parse rules (direct packet access, one LRU
@@ -12,20 +12,28 @@
 #   ext       optional: PROGRAM from an external BPF object, loaded as a TC
 #             classifier, its maps sized as the object says unless
 #             BENCH_EXT_MAX_ENTRIES sets every hash map's size
-# and the same traffic for each, sent by tests/bench_dataplane from
-# namespace B with sendmmsg: 60-byte IPv4 frames (62-byte IPv6), to one
-# flow, to 16384 flows, to 16384 IPv6 flows, and a new flow every packet
-# (churn). ns/packet is bpf_stats' run_time_ns over run_cnt of the program
-# across the measured datagrams, after a warm-up pass that puts the
-# pattern's flows in the table. Every program gets a fresh attachment (empty
-# tables) per repetition; the order rotates between repetitions. Prints
-# each run, the medians, and the ratios of tcflow to ref and to ext.
+# tests/bench_dataplane sends the same traffic for each from namespace B
+# with sendmmsg: 60-byte IPv4 frames (62-byte IPv6), to one flow, to 16384
+# flows, to 16384 IPv6 flows, and a new flow every packet (churn).
+# ns/packet is bpf_stats' run_time_ns over run_cnt of the program across
+# the measured datagrams, after a warm-up pass that puts the pattern's flows
+# in the table; each repetition starts from fresh attachments (empty
+# tables).
+#
+# BENCH_MODE=chain (the default): all programs on the hook at once, each
+# timed on the very same packets, so that the machine's noise hits them
+# alike; ref runs before tcflow in odd repetitions and after it in even
+# ones, ext last (a program that may end the chain with TC_ACT_OK).
+# BENCH_MODE=alone: one program on the hook at a time, the order rotating
+# between repetitions.
+# Prints each run, the medians, and the ratios of tcflow to ref and to ext.
 #
 # Usage (root): scripts/bench-dataplane.sh [BUILD_DIR [EXT_OBJECT EXT_PROGRAM]]
 #   BUILD_DIR defaults to build/; it runs `make bench-dataplane` there.
 #   env: BENCH_PACKETS (per pattern and run, default 200000), BENCH_REPS
 #   (default 5), BENCH_SECONDS (cap per pattern and run, default 10),
-#   BENCH_PATTERNS (default "1 16k 16k6 churn"), BENCH_EXT_MAX_ENTRIES.
+#   BENCH_PATTERNS (default "1 16k 16k6 churn"), BENCH_MODE (chain, alone),
+#   BENCH_EXT_MAX_ENTRIES.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$top/build}" 2>/dev/null && pwd) || { echo "bench-dataplane: no build directory ${1:-$top/build}" >&2; exit 2; }
@@ -53,6 +61,8 @@ if [ "$PACKETS" -gt 5000000 ] || [ "$REPS" -gt 15 ] || [ "$SECS" -gt 60 ]; then
 	echo "bench-dataplane: keep it bounded: BENCH_PACKETS <= 5000000, BENCH_REPS <= 15, BENCH_SECONDS <= 60" >&2
 	exit 2
 fi
+MODE=${BENCH_MODE:-chain}
+case $MODE in chain | alone) ;; *) echo "bench-dataplane: BENCH_MODE is chain or alone, not $MODE" >&2; exit 2 ;; esac
 for p in $PATTERNS; do
 	case $p in 1 | 16k | 16k6 | churn) ;; *) echo "bench-dataplane: unknown pattern $p" >&2; exit 2 ;; esac
 done
@@ -121,7 +131,6 @@ measure() {
 	done
 }
 
-MODE=${BENCH_MODE:-chain}
 echo "# bench-dataplane: $(date -u +%Y-%m-%dT%H:%MZ), kernel $(uname -r), $(nproc) CPUs," \
 	"$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 echo "# mode $MODE, $PACKETS datagrams per pattern and run, $REPS runs; exporter $TCFLOW_BIN"

@@ -23,6 +23,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -67,6 +68,11 @@ static int is_hash(enum bpf_map_type t)
 	       t == BPF_MAP_TYPE_PERCPU_HASH || t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
 }
 
+static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return 0;
+}
+
 static int attach(const char *ifname, const char *path, const char *name, uint32_t cap,
 		  uint32_t prio)
 {
@@ -103,7 +109,10 @@ static int attach(const char *ifname, const char *path, const char *name, uint32
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = bpf_program__fd(prog),
 		    .priority = prio);
+	/* The qdisc is there from the program before: libbpf would log that. */
+	libbpf_print_fn_t old = libbpf_set_print(quiet);
 	err = bpf_tc_hook_create(&hook);
+	libbpf_set_print(old);
 	if (err && err != -EEXIST)
 		die("creating the clsact qdisc", -err);
 	err = bpf_tc_attach(&hook, &opts);

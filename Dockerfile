@@ -18,8 +18,8 @@ FROM debian:12 AS build
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential autoconf automake pkg-config clang llvm bpftool \
-        libbpf-dev libelf-dev zlib1g-dev libmicrohttpd-dev libpcap-dev check \
-        libgnutls28-dev libyaml-dev libcrypt-dev libcap-dev libxxhash-dev \
+        libbpf-dev libelf-dev zlib1g-dev libmicrohttpd-dev libpcap-dev check libxxhash-dev \
+        libgnutls28-dev libyaml-dev libcrypt-dev libcap-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . /src

@@ -12,6 +12,7 @@ AC_DEFUN([TCFLOW_CHECK_LIBS], [
   TCFLOW_PKG([ZLIB], [zlib], [zlib1g-dev])
   TCFLOW_PKG([MHD], [libmicrohttpd >= 0.9.71], [libmicrohttpd-dev])
   TCFLOW_PKG([PCAP], [libpcap], [libpcap-dev])
+  TCFLOW_PKG([LIBMNL], [libmnl >= 1.0.3], [libmnl-dev])
   TCFLOW_PKG([CHECK], [check >= 0.11], [check])
   LIBBPF_VERSION=`$PKG_CONFIG --modversion libbpf`
   MHD_VERSION=`$PKG_CONFIG --modversion libmicrohttpd`

@@ -14,6 +14,9 @@
 
 enum {
 	OPT_INTERFACE = 256,
+	OPT_IFACE_INCLUDE,
+	OPT_IFACE_EXCLUDE,
+	OPT_IFACE_MAX,
 	OPT_TC_PRIORITY,
 	OPT_TC_HANDLE,
 	OPT_FLOW_MAX_ENTRIES,
@@ -38,6 +41,9 @@ enum {
 
 static const struct option options[] = {
 	{ "interface", required_argument, NULL, OPT_INTERFACE },
+	{ "interface.include", required_argument, NULL, OPT_IFACE_INCLUDE },
+	{ "interface.exclude", required_argument, NULL, OPT_IFACE_EXCLUDE },
+	{ "interface.max-count", required_argument, NULL, OPT_IFACE_MAX },
 	{ "tc.priority", required_argument, NULL, OPT_TC_PRIORITY },
 	{ "tc.handle", required_argument, NULL, OPT_TC_HANDLE },
 	{ "flow.max-entries", required_argument, NULL, OPT_FLOW_MAX_ENTRIES },
@@ -65,6 +71,8 @@ void flags_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->tc_priority = 1;
+	cfg->iface.names = cfg->interfaces;
+	cfg->iface_max_count = TCFLOW_DEFAULT_IFACE_MAX;
 	cfg->tc_handle = 0x7cf1;
 	cfg->flow_max_entries = TCFLOW_DEFAULT_FLOW_ENTRIES;
 	cfg->listen_address = ":9892";
@@ -84,6 +92,10 @@ void flags_usage(FILE *out)
 "counts as Prometheus metrics.\n"
 "\n"
 "  --interface=NAME              attach to NAME (repeatable, up to %d)\n"
+"  --interface.include=REGEX     also attach to every interface whose whole name matches\n"
+"                                (POSIX extended; repeatable), now or when it appears\n"
+"  --interface.exclude=REGEX     never attach to these, even if named or included (repeatable)\n"
+"  --interface.max-count=N       interfaces counted at once, sizes the totals table (default %d)\n"
 "  --tc.priority=N               tc filter priority, 1-65535 (default 1)\n"
 "  --tc.handle=N                 tc filter handle, decimal or 0x hex (default 0x7cf1)\n"
 "  --flow.max-entries=N          size of the flow table (default %d)\n"
@@ -103,7 +115,7 @@ void flags_usage(FILE *out)
 "  --events.stdout               also print every event as a JSON line on stdout\n"
 "  --log.level=LEVEL             error, warn, info or debug (default info)\n"
 "  --help, --version\n",
-		MAX_INTERFACES, TCFLOW_DEFAULT_FLOW_ENTRIES, TCFLOW_DEFAULT_EVENTS_SAMPLE,
+		MAX_INTERFACES, TCFLOW_DEFAULT_IFACE_MAX, TCFLOW_DEFAULT_FLOW_ENTRIES, TCFLOW_DEFAULT_EVENTS_SAMPLE,
 		TCFLOW_DEFAULT_RINGBUF_BYTES);
 }
 
@@ -155,6 +167,7 @@ static enum flags_result add_interface(struct config *cfg, const char *name,
 	if (cfg->n_interfaces == MAX_INTERFACES)
 		return fail(err, "too many --interface flags: at most %d", MAX_INTERFACES);
 	cfg->interfaces[cfg->n_interfaces++] = name;
+	cfg->iface.n_names = cfg->n_interfaces;
 	return FLAGS_OK;
 }
 
@@ -190,6 +203,12 @@ static enum flags_result apply(struct config *cfg, int opt, const char *arg,
 	switch (opt) {
 	case OPT_INTERFACE:
 		return add_interface(cfg, arg, err);
+	case OPT_IFACE_INCLUDE:
+	case OPT_IFACE_EXCLUDE:
+		return iface_select_add_pattern(&cfg->iface, opt == OPT_IFACE_EXCLUDE, arg, err,
+						FLAGS_ERR_LEN) ? FLAGS_ERROR : FLAGS_OK;
+	case OPT_IFACE_MAX:
+		return number_flag("interface.max-count", arg, 1, 1U << 20, &cfg->iface_max_count, err);
 	case OPT_TC_PRIORITY:
 		return number_flag("tc.priority", arg, 1, 65535, &cfg->tc_priority, err);
 	case OPT_TC_HANDLE:
@@ -263,10 +282,14 @@ static enum flags_result check_combination(const struct config *cfg, char err[FL
 		return fail(err, "--events.stdout needs live events: --interface and --events.sample above 0");
 	if (cfg->once && !cfg->pcap_file)
 		return fail(err, "--once needs --pcap=FILE");
-	if (cfg->pcap_file && cfg->n_interfaces)
-		return fail(err, "--pcap and --interface exclude each other");
-	if (!cfg->pcap_file && !cfg->n_interfaces)
-		return fail(err, "no --interface given (or --pcap=FILE to replay a capture)");
+	if (cfg->pcap_file && !iface_select_empty(&cfg->iface))
+		return fail(err, "--pcap and --interface%s exclude each other",
+			    cfg->n_interfaces ? "" : cfg->iface.n_include ? ".include" : ".exclude");
+	if (!cfg->pcap_file && iface_select_empty(&cfg->iface))
+		return fail(err, "no --interface or --interface.include given (or --pcap=FILE to replay a capture)");
+	if (cfg->n_interfaces > (int)cfg->iface_max_count)
+		return fail(err, "%d --interface flags exceed --interface.max-count=%u",
+			    cfg->n_interfaces, cfg->iface_max_count);
 	return FLAGS_OK;
 }
 
@@ -286,6 +309,7 @@ enum flags_result flags_parse(struct config *cfg, int argc, char **argv,
 	int opt;
 
 	err[0] = '\0';
+	cfg->iface.names = cfg->interfaces;
 	optind = 0;	/* reset getopt so tests can parse many times */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {

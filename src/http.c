@@ -314,7 +314,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	pr_debug("libmicrohttpd: %s%s", line, strchr(line, '\n') ? "" : "\n");
 }
 
-struct http_server *http_start(const struct http_opts *opts, struct scraper *scraper)
+struct http_server *http_bind(const struct http_opts *opts, struct scraper *scraper)
 {
 	struct http_server *srv = calloc(1, sizeof(*srv));
 	char host[256], port[32];
@@ -334,6 +334,14 @@ struct http_server *http_start(const struct http_opts *opts, struct scraper *scr
 	srv->fd = bind_socket(opts->listen_address, host, port);
 	if (srv->fd < 0 || !srv->telemetry_path || !srv->landing_page)
 		goto fail;
+	return srv;
+fail:
+	http_stop(srv);
+	return NULL;
+}
+
+int http_serve(struct http_server *srv, const struct http_opts *opts)
+{
 	log_bound_address(srv->fd);
 	/* A thread per connection: a long scrape never holds up the others. */
 	srv->daemon = MHD_start_daemon(
@@ -347,12 +355,20 @@ struct http_server *http_start(const struct http_opts *opts, struct scraper *scr
 		MHD_OPTION_END);
 	if (!srv->daemon) {
 		pr_err("starting the HTTP server on \"%s\" failed\n", opts->listen_address);
-		goto fail;
+		return -1;
+	}
+	return 0;
+}
+
+struct http_server *http_start(const struct http_opts *opts, struct scraper *scraper)
+{
+	struct http_server *srv = http_bind(opts, scraper);
+
+	if (srv && http_serve(srv, opts)) {
+		http_stop(srv);
+		return NULL;
 	}
 	return srv;
-fail:
-	http_stop(srv);
-	return NULL;
 }
 
 void http_stop(struct http_server *srv)

@@ -19,6 +19,10 @@ struct http_opts {
 
 /* Binds and starts serving; NULL after logging one line naming the cause. */
 struct http_server *http_start(const struct http_opts *opts, struct scraper *scraper);
+/* The same in two steps: bind the port (so that a port conflict is found
+ * before anything else is done), then serve ("listening on" is logged). */
+struct http_server *http_bind(const struct http_opts *opts, struct scraper *scraper);
+int http_serve(struct http_server *srv, const struct http_opts *opts);
 void http_stop(struct http_server *srv);
 
 /* Whether an Accept-Encoding value accepts gzip (a q=0 refuses it). */

@@ -19,7 +19,7 @@
 #include "log.h"
 #include "replay.h"
 #include "scrape.h"
-#include "tc_attach.h"
+#include "iface_follow.h"
 #include "tcflow.skel.h"
 
 enum exit_code { EXIT_OK = 0, EXIT_FAILURE_ = 1, EXIT_USAGE = 2 };
@@ -118,8 +118,7 @@ static void events_stop(struct events *e)
 	hub_wait_empty(&e->hub, 2000);
 }
 
-static int serve(const struct config *cfg, struct scraper *s, struct tc_set *tc,
-		 struct tcflow *skel)
+static int serve(const struct config *cfg, struct scraper *s, int live, struct tcflow *skel)
 {
 	static struct events ev;
 	struct http_opts hopts = {
@@ -129,6 +128,14 @@ static int serve(const struct config *cfg, struct scraper *s, struct tc_set *tc,
 		.timeout_seconds = 10,
 	};
 	struct http_server *srv = NULL;
+	struct iface_follow *follow = NULL;
+	struct iface_follow_opts fopts = {
+		.sel = &cfg->iface,
+		.max_count = cfg->iface_max_count,
+		.priority = cfg->tc_priority,
+		.handle = cfg->tc_handle,
+		.skel = skel,
+	};
 	int rc = -1;
 
 	static struct flow_expiry expiry;
@@ -146,19 +153,23 @@ static int serve(const struct config *cfg, struct scraper *s, struct tc_set *tc,
 		s->expiry = &expiry;
 	}
 	hopts.hub = s->hub = ev.on ? &ev.hub : NULL;
-	/* Attached before listening: "listening" in the log means counting,
-	 * and a bad interface is the only line a failed start prints. */
-	if (!tc || tc_attach_all(tc, skel, cfg) == 0) {
-		srv = http_start(&hopts, s);
-		if (srv) {
-			wait_for_stop();
-			rc = 0;
-		}
-		if (tc)
-			tc_detach_all(tc);
+	/* The port is bound first, so that a port conflict changes nothing in
+	 * the kernel; served once attached, so that "listening" in the log
+	 * means counting, and a refused start prints one line. */
+	srv = http_bind(&hopts, s);
+	if (srv && live) {
+		follow = iface_follow_start(&fopts);
+		__atomic_store_n(&s->follow, follow, __ATOMIC_RELEASE);
+	}
+	if (srv && (!live || follow) && http_serve(srv, &hopts) == 0) {
+		wait_for_stop();
+		rc = 0;
 	}
 	events_stop(&ev);
+	/* The filters go last: no scrape may ask about them any more. */
 	http_stop(srv);
+	s->follow = NULL;
+	iface_follow_stop(follow);
 	flow_expiry_stop(&expiry);
 	if (ev.on)
 		hub_destroy(&ev.hub);
@@ -178,12 +189,11 @@ static int run_replay(const struct config *cfg, struct tcflow *skel, struct scra
 		return print_once(s) || err ? -1 : 0;
 	if (err)
 		return -1;
-	return serve(cfg, s, NULL, skel);
+	return serve(cfg, s, 0, skel);
 }
 
 int main(int argc, char **argv)
 {
-	static struct tc_set tc;
 	struct config cfg;
 	struct scraper scraper;
 	struct tcflow *skel;
@@ -206,7 +216,7 @@ int main(int argc, char **argv)
 
 	struct loader_opts lopts = {
 		.flow_max_entries = cfg.flow_max_entries,
-		.n_interfaces = (uint32_t)cfg.n_interfaces,
+		.n_interfaces = cfg.pcap_file ? 1 : cfg.iface_max_count,
 		.replay = cfg.pcap_file != NULL,
 		.events_sample = cfg.events_sample,
 		.events_ring_size = cfg.events_ring_size,
@@ -221,8 +231,9 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE_;
 	}
 	scraper_for(&scraper, skel, &cfg);
-	rc = cfg.pcap_file ? run_replay(&cfg, skel, &scraper) : serve(&cfg, &scraper, &tc, skel);
+	rc = cfg.pcap_file ? run_replay(&cfg, skel, &scraper) : serve(&cfg, &scraper, 1, skel);
 	scraper_destroy(&scraper);
 	bpf_loader_destroy(skel);
+	iface_select_free(&cfg.iface);
 	return rc ? EXIT_FAILURE_ : EXIT_OK;
 }

@@ -11,6 +11,7 @@
 #include "labels.h"
 #include "aggregate.h"
 #include "flow_expiry.h"
+#include "iface_follow.h"
 
 static const char *const flow_label_names[7] = {
 	"interface", "direction", "protocol", "src_ip", "dst_ip", "src_port", "dst_port",
@@ -292,6 +293,8 @@ void render_exposition(struct strbuf *out, const struct render_input *in)
 		label_set_default(&full);
 	render_flows(out, in, in->labels ? in->labels : &full);
 	render_ifaces(out, s);
+	if (in->follow)
+		iface_follow_render(out, in->follow);
 	render_health(out, s);
 	if (in->hub)
 		hub_render(in->hub, out, s->losses[TCFLOW_LOSS_EVENT_RESERVE]);

@@ -8,6 +8,8 @@
 #include "process_metrics.h"
 #include "strbuf.h"
 
+struct iface_follow;
+
 struct render_input {
 	struct snapshot *snap;		/* flows are sorted in place */
 	const struct process_stats *proc;	/* NULL leaves process_* out */
@@ -17,6 +19,7 @@ struct render_input {
 	const struct label_set *labels;	/* NULL: the full 5-tuple */
 	struct flow_expiry *expiry;	/* NULL without idle expiry */
 	uint64_t *evictions;	/* the estimate so far, kept monotonic; may be NULL */
+	struct iface_follow *follow;	/* NULL: no tcflow_interface_attached */
 };
 
 void render_exposition(struct strbuf *out, const struct render_input *in);

@@ -70,6 +70,7 @@ static struct scrape_body *render_new(struct scraper *s, struct scrape_body *b,
 	struct render_input in = { .snap = &s->snap, .hub = s->hub,
 				   .flow_max_entries = s->flow_max_entries,
 				   .labels = s->labels, .expiry = s->expiry,
+				   .follow = __atomic_load_n(&s->follow, __ATOMIC_ACQUIRE),
 				   .evictions = &s->evictions };
 
 	if (!b)

@@ -8,6 +8,7 @@
 #include "map_reader.h"
 
 struct flow_expiry;
+struct iface_follow;
 #include "strbuf.h"
 
 struct scrape_body {
@@ -28,6 +29,7 @@ struct scraper {
 	uint64_t flow_max_entries;
 	const struct label_set *labels;
 	struct flow_expiry *expiry;	/* NULL without --flow.idle-timeout */
+	struct iface_follow *follow;	/* NULL in replay: no interface health */
 	uint64_t evictions;	/* estimate, kept monotonic across scrapes */
 	struct snapshot snap;
 	pthread_cond_t done;	/* broadcast when a scrape finishes */

@@ -31,7 +31,7 @@ expect "bad priority" 2 \
 expect "bad log level" 2 \
 	"$p invalid value for --log.level: \"chatty\" (want error, warn, info or debug)" \
 	--interface=lo --log.level=chatty
-expect "no interface" 2 "$p no --interface given (or --pcap=FILE to replay a capture)"
+expect "no interface" 2 "$p no --interface or --interface.include given (or --pcap=FILE to replay a capture)"
 expect "once without pcap" 2 "$p --once needs --pcap=FILE" --interface=lo --once
 expect "missing value" 2 "$p flag --web.listen-address needs a value" --web.listen-address
 expect "stray argument" 2 "$p unexpected argument \"eth0\" (flags look like --name=value)" eth0

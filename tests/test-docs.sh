@@ -75,12 +75,17 @@ FIXTURE=$FIXTURES/e2e-output.txt
 	# Live event families: not in a capture replay's scrape.
 	printf '%s\n' tcflow_events_total tcflow_events_dropped_total tcflow_event_subscribers \
 		tcflow_packet_size_bytes
+	# Live interface health: not in a capture replay's scrape either.
+	printf '%s\n' tcflow_interface_attached tcflow_interface_attach_events_total
 } | sort -u >"$tmp/families"
 nfam=$(wc -l <"$tmp/families")
 check "metric families to look for ($nfam)" test "$nfam" -ge 20
 # The event families must exist in the code that renders them.
 for f in tcflow_events_total tcflow_events_dropped_total tcflow_event_subscribers tcflow_packet_size_bytes; do
 	check "event family $f is rendered by src/event_hub.c" grep -q "TYPE $f " "$SRC/src/event_hub.c"
+done
+for f in tcflow_interface_attached tcflow_interface_attach_events_total; do
+	check "interface family $f is rendered by src/iface_follow.c" grep -q "TYPE $f " "$SRC/src/iface_follow.c"
 done
 missing=
 while read -r f; do

@@ -196,6 +196,33 @@ static void log_owner(int level, const struct tracked *t, const struct tc_probe 
 			t->name);
 }
 
+/* Whether both hooks may be ours: not another live exporter's, not
+ * another program's. 0, or -1 after logging why not. */
+static int may_attach(struct iface_follow *f, const struct tracked *t, int level)
+{
+	for (int dir = 0; dir < 2; dir++) {
+		struct tc_probe p;
+		int err = tc_probe(&f->slot, (int)t->ifindex, dir, f->prog_id[dir], &p);
+
+		if (err) {
+			log_msg(err == -ENODEV ? LOG_DEBUG : level, "querying the filters of %s %s: %s\n",
+				t->name, tc_dir_names[dir], strerror(-err));
+			return -1;
+		}
+		if (p.holder == TC_LIVE) {
+			log_owner(level, t, &p);
+			return -1;
+		}
+		if (p.holder == TC_OTHER) {
+			log_msg(level, "tc filter at priority %u handle 0x%x on %s %s belongs to another program (\"%s\", id %u); choose another --tc.priority or --tc.handle\n",
+				f->slot.priority, f->slot.handle, t->name, tc_dir_names[dir],
+				p.prog_name, p.prog_id);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* One hook: 0 when our program is there now, -1 after logging why not. */
 static int attach_dir(struct iface_follow *f, struct tracked *t, int dir, int level)
 {
@@ -245,7 +272,9 @@ static int attach(struct iface_follow *f, struct tracked *t, int strict)
 
 	t->state = ST_WAITING;
 	t->retry_ms = now_ms() + RETRY_MS;
-	if (take_totals(f, t, level) || ifnames_set(t->ifindex, t->name) ||
+	/* Totals only for what we may count: no zero series for an interface
+	 * another exporter owns. */
+	if (may_attach(f, t, level) || take_totals(f, t, level) || ifnames_set(t->ifindex, t->name) ||
 	    attach_dir(f, t, 0, level) || attach_dir(f, t, 1, level)) {
 		t->warned = 1;
 		return -1;
@@ -470,10 +499,13 @@ static void end_dump(struct iface_follow *f)
 
 static void resync(struct iface_follow *f)
 {
-	pr_warn("netlink overrun (ENOBUFS): some interface events were lost; resynchronising from a full dump\n");
-	if (f->dump_seq)
+	/* One line per dump, not per lost batch: a storm would flood the log. */
+	if (f->dump_seq) {
 		f->resync_again = 1;
-	else if (start_dump(f))
+		return;
+	}
+	pr_warn("netlink overrun (ENOBUFS): some interface events were lost; resynchronising from a full dump\n");
+	if (start_dump(f))
 		pr_warn("asking the kernel for its interfaces: %s\n", strerror(errno));
 }
 
@@ -597,6 +629,7 @@ static void *follow_thread(void *arg)
 
 static int open_netlink(struct iface_follow *f)
 {
+	const char *test_size = getenv("TCFLOW_TEST_NETLINK_RCVBUF");
 	int fd, size = 8 << 20;
 
 	f->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -605,8 +638,11 @@ static int open_netlink(struct iface_follow *f)
 	fd = mnl_socket_get_fd(f->nl);
 	/* Room for 200 interfaces appearing at once with their tc events;
 	 * beyond, ENOBUFS makes us resynchronise. FORCE needs CAP_NET_ADMIN,
-	 * which we have; without it the plain size, capped by rmem_max. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
+	 * which we have; without it the plain size, capped by rmem_max. The
+	 * test suite shrinks it to make overruns happen. */
+	if (test_size && *test_size)
+		size = atoi(test_size);
+	if ((test_size && *test_size) || setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 	return mnl_socket_bind(f->nl, RTMGRP_LINK | RTMGRP_TC, MNL_SOCKET_AUTOPID);
 }
@@ -659,7 +695,9 @@ static int check_start(struct iface_follow *f)
 			pr_err("unknown interface \"%s\" (--interface): %s\n", s->names[i], strerror(ENODEV));
 			return -1;
 		}
-		if (!is_ethernet(l->type)) {
+		if (!iface_select_match(s, l->name))
+			pr_warn("--interface=%s is not counted: --interface.exclude excludes it\n", l->name);
+		else if (!is_ethernet(l->type)) {
 			pr_err("interface \"%s\" (--interface) is not an Ethernet device (link type %u); tcflow_exporter parses Ethernet frames only\n",
 			       l->name, l->type);
 			return -1;
@@ -672,20 +710,8 @@ static int check_start(struct iface_follow *f)
 		if (!is_ethernet(l->type) || !iface_select_match(s, l->name))
 			continue;
 		snprintf(t.name, sizeof(t.name), "%s", l->name);
-		for (int dir = 0; dir < 2; dir++) {
-			struct tc_probe p;
-
-			if (tc_probe(&f->slot, (int)l->ifindex, dir, f->prog_id[dir], &p) == 0 &&
-			    (p.holder == TC_LIVE || p.holder == TC_OTHER)) {
-				if (p.holder == TC_OTHER)
-					pr_err("tc filter at priority %u handle 0x%x on %s %s belongs to another program (\"%s\", id %u); choose another --tc.priority or --tc.handle\n",
-					       f->slot.priority, f->slot.handle, l->name, tc_dir_names[dir],
-					       p.prog_name, p.prog_id);
-				else
-					log_owner(LOG_ERROR, &t, &p);
-				return -1;
-			}
-		}
+		if (may_attach(f, &t, LOG_ERROR))
+			return -1;
 	}
 	return 0;
 }

@@ -8,7 +8,8 @@
 #     is attached within 1 s; ones that come and go while another carries
 #     traffic leave every count exact; a deleted interface's series go; a
 #     recreated one counts from zero; renames relabel and re-apply the
-#     selection; dyn9 is never attached;
+#     selection; dyn9 is never attached; one moved to another namespace
+#     and back is attached again;
 #   - the clsact qdisc or our filter deleted by another tool: attached again
 #     within 2 s, with a warn line and a reattach event; another program in
 #     our slot: tcflow_interface_attached says 0 (asked of the kernel at
@@ -167,6 +168,12 @@ wait_filters out5 0 1 && ok "renamed out of the selection: our filters taken bac
 ip -n "$NS_A" link set dyn9 down && ip -n "$NS_A" link set dyn9 name dyn7 || not_ok "renaming dyn9 to dyn7"
 wait_filters dyn7 1 1 && ok "renamed into the selection (dyn9 -> dyn7): attached within 1 s" ||
 	not_ok "dyn7 not attached after the rename"
+# Moved to another namespace (gone from ours) and back (new here).
+ip -n "$NS_A" link set dyn7 netns "$NS_B" || not_ok "moving dyn7 to namespace B"
+sleep 0.3
+ip -n "$NS_B" link set dyn7 netns "$NS_A" || not_ok "moving dyn7 back to namespace A"
+wait_filters dyn7 1 1 && ok "moved to another namespace and back: attached again within 1 s" ||
+	not_ok "dyn7 not attached after moving back"
 
 # ---- another tool deletes the clsact qdisc, or our filter ----------------------------
 in_a tc qdisc del dev dyn1 clsact || not_ok "tc qdisc del dev dyn1 clsact"
@@ -244,7 +251,7 @@ sleep 1
 m=$tmp/m9
 scrape "$m" || not_ok "scrape after deleting 200 veths"
 assert_eq "200 veths deleted: no bulk series left" 0 "$(grep -c 'interface="bulk' "$m")"
-assert_eq "detach events: dyn2, dyn3, old dyn1, dyn5 and the 200" 204 "$(events "$m" detach)"
+assert_eq "detach events: dyn2, dyn3, old dyn1, dyn5, dyn7 moved out and the 200" 205 "$(events "$m" detach)"
 "${PROMTOOL:-promtool}" check metrics <"$m" >"$tmp/promtool.out" 2>&1 &&
 	ok "promtool check metrics" || not_ok "promtool check metrics: $(tr '\n' '|' <"$tmp/promtool.out")"
 
@@ -260,5 +267,44 @@ for dev in $(in_a ls /sys/class/net); do
 done
 assert_eq "SIGTERM: no filter of ours on any interface of the namespace" 0 "$left"
 check "events logged at info" grep -q '^tcflow_exporter: info: attached to dyn7 ' "$RUN_LOG"
+
+# ---- netlink overruns: resynchronised from a full dump ------------------------------------
+# A receive buffer of a few KiB (the test knob TCFLOW_TEST_NETLINK_RCVBUF)
+# cannot hold the events of 200 veths: link events are lost (ENOBUFS), and
+# the dump after each overrun must still find every interface, coming and
+# going.
+export TCFLOW_TEST_NETLINK_RCVBUF=4096
+start_exporter overrun --interface.include='bulk[0-9]+' || bail "the exporter did not start with a small netlink buffer"
+unset TCFLOW_TEST_NETLINK_RCVBUF
+ip -n "$NS_A" -batch "$tmp/bulk.add" || not_ok "creating 200 veths again"
+t0=$(date +%s%N)
+n=0
+while :; do
+	scrape "$tmp/mo" || break
+	n=$(grep -c '^tcflow_interface_attached{interface="bulk[0-9]*",direction="[a-z]*"} 1$' "$tmp/mo")
+	el=$((($(date +%s%N) - t0) / 1000000))
+	[ "$n" = 400 ] || [ "$el" -gt 10000 ] && break
+	sleep 0.1
+done
+if [ "$n" = 400 ] && [ "$el" -le 5000 ]; then
+	ok "overruns: all 200 veths attached in $el ms (<= 5000)"
+else
+	not_ok "overruns: $n of 400 hooks attached after $el ms"
+fi
+check "overruns: ENOBUFS seen and resynchronised (warn line)" \
+	grep -q '^tcflow_exporter: warn: netlink overrun (ENOBUFS)' "$EXP_LOG"
+note "$(grep -c 'netlink overrun' "$EXP_LOG") resynchronisations"
+ip -n "$NS_A" -batch "$tmp/bulk.del" || not_ok "deleting 200 veths again"
+n=1
+for _ in $(seq 50); do
+	scrape "$tmp/mo2" || break
+	n=$(grep -c 'interface="bulk' "$tmp/mo2")
+	[ "$n" = 0 ] && break
+	sleep 0.1
+done
+assert_eq "overruns: all 200 forgotten" 0 "$n"
+assert_eq "overruns: 200 detach events" 200 "$(events "$tmp/mo2" detach)"
+stop_exporter TERM
+assert_eq "overruns: SIGTERM exit status" 0 "$WAIT_RC"
 
 finish

@@ -850,6 +850,25 @@ static int cmp_health(const void *a, const void *b)
 	return x->ifindex < y->ifindex ? -1 : x->ifindex > y->ifindex;
 }
 
+/* All hooks over one netlink socket: 0, or -1 to ask one by one. */
+static int ask_kernel(struct iface_follow *f, struct iface_health *h, size_t n)
+{
+	uint32_t *idx = malloc(n * sizeof(*idx));
+	uint8_t (*att)[2] = malloc(n * sizeof(*att));
+	int rc = -1;
+
+	if (idx && att) {
+		for (size_t i = 0; i < n; i++)
+			idx[i] = h[i].ifindex;
+		rc = tc_attached_many(&f->slot, f->prog_id, idx, n, att);
+		for (size_t i = 0; !rc && i < n; i++)
+			memcpy(h[i].attached, att[i], 2);
+	}
+	free(idx);
+	free(att);
+	return rc;
+}
+
 size_t iface_follow_health(struct iface_follow *f, struct iface_health **out)
 {
 	struct iface_health *h;
@@ -867,10 +886,11 @@ size_t iface_follow_health(struct iface_follow *f, struct iface_health **out)
 	}
 	pthread_mutex_unlock(&f->lock);
 	/* Asked of the kernel now, outside the lock: not what we remember. */
-	for (size_t i = 0; i < n; i++)
-		for (int dir = 0; dir < 2; dir++)
-			h[i].attached[dir] = tc_attached(&f->slot, (int)h[i].ifindex, dir,
-							 f->prog_id[dir]) == 1;
+	if (n && ask_kernel(f, h, n))
+		for (size_t i = 0; i < n; i++)
+			for (int dir = 0; dir < 2; dir++)
+				h[i].attached[dir] = tc_attached(&f->slot, (int)h[i].ifindex, dir,
+								 f->prog_id[dir]) == 1;
 	if (n > 1)
 		qsort(h, n, sizeof(*h), cmp_health);
 	if (!n)

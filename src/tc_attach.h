@@ -41,6 +41,11 @@ int tc_detach_dir(const struct tc_slot *slot, int ifindex, int dir, uint32_t pro
 /* Whether prog_id sits in our slot now: 1, 0, or a negative errno
  * (-ENODEV: no such interface). */
 int tc_attached(const struct tc_slot *slot, int ifindex, int dir, uint32_t prog_id);
+/* tc_attached for many hooks at once over one netlink socket, requests
+ * pipelined: out[i][dir] is 1 when prog_ids[dir] sits in our slot of
+ * ifindexes[i]'s dir hook, else 0. 0, or -1 when netlink failed. */
+int tc_attached_many(const struct tc_slot *slot, const uint32_t prog_ids[2],
+		     const uint32_t *ifindexes, size_t n, uint8_t (*out)[2]);
 /* The link type (ARPHRD_*) of name, or -1. */
 int tc_link_type(const char *name);
 

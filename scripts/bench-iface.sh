@@ -3,7 +3,7 @@
 # exporter follows --interface.include='s[0-9]+' while N veth pairs sI <-> tI
 # are created at once (one `ip -batch`), for N = 200 and 4096. Prints, per N:
 # the time until all 2N hooks are attached (tcflow_interface_attached),
-# the time of one scrape (which asks the kernel about every hook), the
+# the time of a scrape (median of 5; it asks the kernel about every hook), the
 # interface table's kernel memory (memlock) and the exporter's RSS; then it
 # sends one Ethernet frame out of every sI and checks that each one's
 # totals say exactly 1; then deletes half of them at once and times until
@@ -57,9 +57,13 @@ for n in $sizes; do
 		sleep 0.1
 	done
 	all=$(ms "$t0")
-	t1=$(date +%s%N)
-	scrape "$tmp/m"
-	one=$(ms "$t1")
+	# The median of 5 scrapes, once the kernel has settled.
+	sleep 2
+	one=$(for _ in 1 2 3 4 5; do
+		t1=$(date +%s%N)
+		scrape "$tmp/m"
+		ms "$t1"
+	done | sort -n | sed -n 3p)
 	memlock=$(for f in /proc/"$pid"/fdinfo/*; do
 		grep -q '^map_type:	5$' "$f" 2>/dev/null && sed -n 's/^memlock:\t//p' "$f"; done | head -1)
 	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")

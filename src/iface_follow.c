@@ -293,7 +293,8 @@ static void detach_hooks(struct iface_follow *f, const struct tracked *t)
 	for (int dir = 0; dir < 2; dir++) {
 		int rc = tc_detach_dir(&f->slot, (int)t->ifindex, dir, f->prog_id[dir]);
 
-		if (rc == 1)
+		/* Quiet for an interface we never had: another exporter's. */
+		if (rc == 1 && (t->ever_attached || t->state == ST_ATTACHED))
 			pr_warn("the %s filter on %s is no longer ours; leaving it\n",
 				tc_dir_names[dir], t->name);
 		else if (rc < 0 && rc != -ENODEV)
@@ -617,8 +618,9 @@ static void *follow_thread(void *arg)
 		for (int i = 2; i < 4; i++)
 			if (p[i].revents && p[i].fd >= 0)
 				owner_drain(p[i].fd);
-		if (p[0].revents && read_messages(f) && !(p[0].revents & POLLIN))
-			break;
+		/* An error was logged; the next ticks go on checking our hooks. */
+		if (p[0].revents)
+			read_messages(f);
 		run_checks(f);
 		tick(f);
 	}

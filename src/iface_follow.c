@@ -18,7 +18,6 @@
 
 #include "bpf_loader.h"
 #include "ifnames.h"
-#include "labels.h"
 #include "log.h"
 #include "owner.h"
 #include "tc_attach.h"
@@ -908,27 +907,9 @@ void iface_follow_events(struct iface_follow *f, uint64_t out[IFACE_EV_MAX])
 		out[i] = __atomic_load_n(&f->events[i], __ATOMIC_RELAXED);
 }
 
-void iface_follow_render(struct strbuf *out, struct iface_follow *f)
+int iface_follow_snapshot(struct iface_follow *f, struct iface_health_view *v)
 {
-	static const char *const ev_names[IFACE_EV_MAX] = { "attach", "detach", "reattach" };
-	struct iface_health *h;
-	size_t n = iface_follow_health(f, &h);
-	uint64_t ev[IFACE_EV_MAX];
-
-	strbuf_puts(out, "# HELP tcflow_interface_attached Whether our program is attached to this hook of a selected interface now (1) or not (0), asked of the kernel at scrape time.\n"
-			 "# TYPE tcflow_interface_attached gauge\n");
-	for (size_t i = 0; i < n; i++)
-		for (int dir = 0; dir < 2; dir++) {
-			strbuf_puts(out, "tcflow_interface_attached{interface=\"");
-			label_escape(out, h[i].name);
-			strbuf_printf(out, "\",direction=\"%s\"} %u\n", tc_dir_names[dir],
-				      h[i].attached[dir]);
-		}
-	free(h);
-	iface_follow_events(f, ev);
-	strbuf_puts(out, "# HELP tcflow_interface_attach_events_total Interfaces attached (attach), forgotten because they went or no longer match (detach), and attached again after our filter or the clsact qdisc was removed (reattach).\n"
-			 "# TYPE tcflow_interface_attach_events_total counter\n");
-	for (int i = 0; i < IFACE_EV_MAX; i++)
-		strbuf_printf(out, "tcflow_interface_attach_events_total{event=\"%s\"} %llu\n",
-			      ev_names[i], (unsigned long long)ev[i]);
+	v->n = iface_follow_health(f, &v->hooks);
+	iface_follow_events(f, v->events);
+	return 0;
 }

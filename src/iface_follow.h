@@ -10,7 +10,6 @@
 #include <stddef.h>
 
 #include "iface_select.h"
-#include "strbuf.h"
 
 struct tcflow;
 struct iface_follow;
@@ -42,7 +41,14 @@ void iface_follow_stop(struct iface_follow *f);
  * in ifindex order; *out is malloc'd (NULL when there are none). */
 size_t iface_follow_health(struct iface_follow *f, struct iface_health **out);
 void iface_follow_events(struct iface_follow *f, uint64_t out[IFACE_EV_MAX]);
-/* tcflow_interface_attached and tcflow_interface_attach_events_total. */
-void iface_follow_render(struct strbuf *out, struct iface_follow *f);
+
+/* What a scrape renders: tcflow_interface_attached and
+ * tcflow_interface_attach_events_total (render.c). */
+struct iface_health_view {
+	struct iface_health *hooks;	/* malloc'd; the caller frees it */
+	size_t n;
+	uint64_t events[IFACE_EV_MAX];
+};
+int iface_follow_snapshot(struct iface_follow *f, struct iface_health_view *v);
 
 #endif

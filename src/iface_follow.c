@@ -195,8 +195,21 @@ static void log_owner(int level, const struct tracked *t, const struct tc_probe 
 			t->name);
 }
 
-/* Whether both hooks may be ours: not another live exporter's, not
- * another program's. 0, or -1 after logging why not. */
+/* Whether p (in our slot of t's dir hook) keeps us out: another live
+ * exporter's filter or another program's. Logs why at level. */
+static int refused(const struct iface_follow *f, const struct tracked *t, int dir,
+		   const struct tc_probe *p, int level)
+{
+	if (p->holder == TC_LIVE)
+		log_owner(level, t, p);
+	else if (p->holder == TC_OTHER)
+		log_msg(level, "tc filter at priority %u handle 0x%x on %s %s belongs to another program (\"%s\", id %u); choose another --tc.priority or --tc.handle\n",
+			f->slot.priority, f->slot.handle, t->name, tc_dir_names[dir],
+			p->prog_name, p->prog_id);
+	return p->holder == TC_LIVE || p->holder == TC_OTHER;
+}
+
+/* Whether both hooks may be ours: 0, or -1 after logging why not. */
 static int may_attach(struct iface_follow *f, const struct tracked *t, int level)
 {
 	for (int dir = 0; dir < 2; dir++) {
@@ -208,16 +221,8 @@ static int may_attach(struct iface_follow *f, const struct tracked *t, int level
 				t->name, tc_dir_names[dir], strerror(-err));
 			return -1;
 		}
-		if (p.holder == TC_LIVE) {
-			log_owner(level, t, &p);
+		if (refused(f, t, dir, &p, level))
 			return -1;
-		}
-		if (p.holder == TC_OTHER) {
-			log_msg(level, "tc filter at priority %u handle 0x%x on %s %s belongs to another program (\"%s\", id %u); choose another --tc.priority or --tc.handle\n",
-				f->slot.priority, f->slot.handle, t->name, tc_dir_names[dir],
-				p.prog_name, p.prog_id);
-			return -1;
-		}
 	}
 	return 0;
 }
@@ -232,18 +237,14 @@ static int attach_dir(struct iface_follow *f, struct tracked *t, int dir, int le
 		err = tc_probe(&f->slot, (int)t->ifindex, dir, f->prog_id[dir], &p);
 		if (err)
 			break;
+		if (refused(f, t, dir, &p, level))
+			return -1;
 		switch (p.holder) {
 		case TC_MINE:
 			return 0;
 		case TC_LIVE:
 		case TC_OTHER:
-			if (p.holder == TC_OTHER)
-				log_msg(level, "tc filter at priority %u handle 0x%x on %s %s belongs to another program (\"%s\", id %u); choose another --tc.priority or --tc.handle\n",
-					f->slot.priority, f->slot.handle, t->name, tc_dir_names[dir],
-					p.prog_name, p.prog_id);
-			else
-				log_owner(level, t, &p);
-			return -1;
+			return -1;	/* refused above */
 		case TC_STALE:
 			pr_info("replacing the %s filter an earlier run left on %s\n",
 				tc_dir_names[dir], t->name);

@@ -84,8 +84,9 @@ check "metric families to look for ($nfam)" test "$nfam" -ge 20
 for f in tcflow_events_total tcflow_events_dropped_total tcflow_event_subscribers tcflow_packet_size_bytes; do
 	check "event family $f is rendered by src/event_hub.c" grep -q "TYPE $f " "$SRC/src/event_hub.c"
 done
+# (Counters are named without _total in the exposition writer's calls.)
 for f in tcflow_interface_attached tcflow_interface_attach_events_total; do
-	check "interface family $f is rendered by src/iface_follow.c" grep -q "TYPE $f " "$SRC/src/iface_follow.c"
+	check "interface family $f is rendered by src/render.c" grep -qF "\"${f%_total}\"" "$SRC/src/render.c"
 done
 missing=
 while read -r f; do

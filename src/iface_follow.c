@@ -169,17 +169,15 @@ static int take_totals(struct iface_follow *f, struct tracked *t, int level)
 
 static void drop_totals(struct iface_follow *f, struct tracked *t)
 {
-	int fd = bpf_map__fd(f->o.skel->maps.iface_stats);
+	int err;
 
 	if (!t->counted)
 		return;
 	/* A reused ifindex must start from zero, and the table has room for
 	 * max-count interfaces only. */
-	for (uint8_t dir = 0; dir < 2; dir++) {
-		struct iface_key key = { .ifindex = t->ifindex, .direction = dir };
-
-		bpf_map_delete_elem(fd, &key);
-	}
+	err = bpf_loader_remove_iface(f->o.skel, t->ifindex);
+	if (err)
+		pr_warn("freeing the counters of %s: %s\n", t->name, strerror(-err));
 	t->counted = 0;
 	f->n_counted--;
 }

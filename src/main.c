@@ -216,7 +216,10 @@ int main(int argc, char **argv)
 
 	struct loader_opts lopts = {
 		.flow_max_entries = cfg.flow_max_entries,
-		.n_interfaces = cfg.pcap_file ? 1 : cfg.iface_max_count,
+		/* The loader sizes for 2 × n + 2 hooks (the 2: replay's slack),
+		 * rounded up to a power of 2: max-count interfaces, 2 × max-count
+		 * hooks, fit n = max-count - 1 without doubling the table. */
+		.n_interfaces = cfg.pcap_file ? 1 : cfg.iface_max_count - 1,
 		.replay = cfg.pcap_file != NULL,
 		.events_sample = cfg.events_sample,
 		.events_ring_size = cfg.events_ring_size,

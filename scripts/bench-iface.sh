@@ -4,7 +4,8 @@
 # are created at once (one `ip -batch`), for N = 200 and 4096. Prints, per N:
 # the time until all 2N hooks are attached (tcflow_interface_attached),
 # the time of a scrape (median of 5; it asks the kernel about every hook), the
-# interface table's kernel memory (memlock) and the exporter's RSS; then it
+# interface table's kernel memory (memlock of iface_stats and iface_index)
+# and the exporter's RSS; then it
 # sends one Ethernet frame out of every sI and checks that each one's
 # totals say exactly 1; then deletes half of them at once and times until
 # they are forgotten, and times SIGTERM detaching the other half.
@@ -64,8 +65,15 @@ for n in $sizes; do
 		scrape "$tmp/m"
 		ms "$t1"
 	done | sort -n | sed -n 3p)
-	memlock=$(for f in /proc/"$pid"/fdinfo/*; do
-		grep -q '^map_type:	5$' "$f" 2>/dev/null && sed -n 's/^memlock:\t//p' "$f"; done | head -1)
+	# The interface table: iface_stats and its spare index, iface_index.
+	memlock=0
+	for f in /proc/"$pid"/fdinfo/*; do
+		id=$(sed -n 's/^map_id:\t//p' "$f" 2>/dev/null)
+		[ -n "$id" ] || continue
+		case $(bpftool -j map show id "$id" | python3 -c 'import json,sys; print(json.load(sys.stdin)["name"])') in
+		iface_stats | iface_index) memlock=$((memlock + $(sed -n 's/^memlock:\t//p' "$f"))) ;;
+		esac
+	done
 	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
 	echo "N=$n: created in $created ms; all $got of $((2 * n)) hooks attached after $all ms;" \
 		"one scrape $one ms ($(wc -c <"$tmp/m") bytes);" \

@@ -17,6 +17,7 @@ AC_DEFUN([TCFLOW_CHECK_LIBS], [
   TCFLOW_PKG([YAML], [yaml-0.1], [libyaml-dev])
   TCFLOW_PKG([XCRYPT], [libxcrypt >= 4.1], [libcrypt-dev])
   TCFLOW_PKG([LIBCAP], [libcap], [libcap-dev])
+  TCFLOW_PKG([LIBMNL], [libmnl >= 1.0.3], [libmnl-dev])
   TCFLOW_PKG([CHECK], [check >= 0.11], [check])
   LIBBPF_VERSION=`$PKG_CONFIG --modversion libbpf`
   MHD_VERSION=`$PKG_CONFIG --modversion libmicrohttpd`

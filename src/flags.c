@@ -18,6 +18,9 @@
 
 enum {
 	OPT_INTERFACE = 256,
+	OPT_IFACE_INCLUDE,
+	OPT_IFACE_EXCLUDE,
+	OPT_IFACE_MAX,
 	OPT_TC_PRIORITY,
 	OPT_TC_HANDLE,
 	OPT_FLOW_MAX_ENTRIES,
@@ -49,6 +52,9 @@ enum {
 
 static const struct option options[] = {
 	{ "interface", required_argument, NULL, OPT_INTERFACE },
+	{ "interface.include", required_argument, NULL, OPT_IFACE_INCLUDE },
+	{ "interface.exclude", required_argument, NULL, OPT_IFACE_EXCLUDE },
+	{ "interface.max-count", required_argument, NULL, OPT_IFACE_MAX },
 	{ "tc.priority", required_argument, NULL, OPT_TC_PRIORITY },
 	{ "tc.handle", required_argument, NULL, OPT_TC_HANDLE },
 	{ "flow.max-entries", required_argument, NULL, OPT_FLOW_MAX_ENTRIES },
@@ -83,6 +89,8 @@ void flags_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->tc_priority = 1;
+	cfg->iface.names = cfg->interfaces;
+	cfg->iface_max_count = TCFLOW_DEFAULT_IFACE_MAX;
 	cfg->tc_handle = 0x7cf1;
 	cfg->flow_max_entries = TCFLOW_DEFAULT_FLOW_ENTRIES;
 	cfg->listen_address = ":9892";
@@ -106,6 +114,10 @@ void flags_usage(FILE *out)
 "counts as Prometheus metrics.\n"
 "\n"
 "  --interface=NAME              attach to NAME (repeatable, up to %d)\n"
+"  --interface.include=REGEX     also attach to every interface whose whole name matches\n"
+"                                (POSIX extended; repeatable), now or when it appears\n"
+"  --interface.exclude=REGEX     never attach to these, even if named or included (repeatable)\n"
+"  --interface.max-count=N       interfaces counted at once, sizes the totals table (default %d)\n"
 "  --tc.priority=N               tc filter priority, 1-65535 (default 1)\n"
 "  --tc.handle=N                 tc filter handle, decimal or 0x hex (default 0x7cf1)\n"
 "  --flow.max-entries=N          size of the flow table (default %d)\n"
@@ -134,7 +146,7 @@ void flags_usage(FILE *out)
 "  --events.stdout               also print every event as a JSON line on stdout\n"
 "  --log.level=LEVEL             error, warn, info or debug (default info)\n"
 "  --help, --version\n",
-		MAX_INTERFACES, TCFLOW_DEFAULT_FLOW_ENTRIES, DEFAULT_MAX_SERIES,
+		MAX_INTERFACES, TCFLOW_DEFAULT_IFACE_MAX, TCFLOW_DEFAULT_FLOW_ENTRIES, DEFAULT_MAX_SERIES,
 		TCFLOW_DEFAULT_EVENTS_SAMPLE,
 		TCFLOW_DEFAULT_RINGBUF_BYTES);
 }
@@ -233,6 +245,7 @@ static enum flags_result add_interface(struct config *cfg, const char *name,
 	if (cfg->n_interfaces == MAX_INTERFACES)
 		return fail(err, "too many --interface flags: at most %d", MAX_INTERFACES);
 	cfg->interfaces[cfg->n_interfaces++] = name;
+	cfg->iface.n_names = cfg->n_interfaces;
 	return FLAGS_OK;
 }
 
@@ -268,6 +281,12 @@ static enum flags_result apply(struct config *cfg, int opt, const char *arg,
 	switch (opt) {
 	case OPT_INTERFACE:
 		return add_interface(cfg, arg, err);
+	case OPT_IFACE_INCLUDE:
+	case OPT_IFACE_EXCLUDE:
+		return iface_select_add_pattern(&cfg->iface, opt == OPT_IFACE_EXCLUDE, arg, err,
+						FLAGS_ERR_LEN) ? FLAGS_ERROR : FLAGS_OK;
+	case OPT_IFACE_MAX:
+		return number_flag("interface.max-count", arg, 1, 1U << 20, &cfg->iface_max_count, err);
 	case OPT_TC_PRIORITY:
 		return number_flag("tc.priority", arg, 1, 65535, &cfg->tc_priority, err);
 	case OPT_TC_HANDLE:
@@ -380,11 +399,27 @@ static enum flags_result check_combination(const struct config *cfg, char err[FL
 			    cfg->max_event_streams, cfg->max_connections);
 	if (cfg->once && !cfg->pcap_file)
 		return fail(err, "--once needs --pcap=FILE");
-	if (cfg->pcap_file && cfg->n_interfaces)
-		return fail(err, "--pcap and --interface exclude each other");
-	if (!cfg->pcap_file && !cfg->n_interfaces)
-		return fail(err, "no --interface given (or --pcap=FILE to replay a capture)");
+	if (cfg->pcap_file && !iface_select_empty(&cfg->iface))
+		return fail(err, "--pcap and --interface%s exclude each other",
+			    cfg->n_interfaces ? "" : cfg->iface.n_include ? ".include" : ".exclude");
+	if (!cfg->pcap_file && iface_select_empty(&cfg->iface))
+		return fail(err, "no --interface or --interface.include given (or --pcap=FILE to replay a capture)");
+	if (cfg->n_interfaces > (int)cfg->iface_max_count)
+		return fail(err, "%d --interface flags exceed --interface.max-count=%u",
+			    cfg->n_interfaces, cfg->iface_max_count);
 	return FLAGS_OK;
+}
+
+/* Whether name (up to an '=') begins some long flag: --i for --interface,
+ * which getopt_long refuses only when it is ambiguous. */
+static int prefix_of_a_flag(const char *name)
+{
+	size_t len = strcspn(name, "=");
+
+	for (size_t i = 0; options[i].name; i++)
+		if (strlen(options[i].name) > len && !strncmp(options[i].name, name, len))
+			return 1;
+	return 0;
 }
 
 static enum flags_result bad_option(int argc, char **argv, int opt, char err[FLAGS_ERR_LEN])
@@ -393,6 +428,8 @@ static enum flags_result bad_option(int argc, char **argv, int opt, char err[FLA
 
 	if (opt == ':')
 		return fail(err, "flag %s needs a value", arg);
+	if (!strncmp(arg, "--", 2) && arg[2] && prefix_of_a_flag(arg + 2))
+		return fail(err, "unknown flag %s (flags are never abbreviated; see --help)", arg);
 	return fail(err, "unknown flag %s (see --help)", arg);
 }
 
@@ -415,6 +452,7 @@ enum flags_result flags_parse(struct config *cfg, int argc, char **argv,
 	int opt, idx, at;
 
 	err[0] = '\0';
+	cfg->iface.names = cfg->interfaces;
 	optind = 0;	/* reset getopt so tests can parse many times */
 	opterr = 0;
 	/* "+": stop at the first non-flag rather than reorder argv, so that

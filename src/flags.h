@@ -5,13 +5,16 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "aggregate.h"
+#include "iface_select.h"
 
-#define MAX_INTERFACES 64
+/* MAX_INTERFACES (--interface flags): iface_select.h */
 #define FLAGS_ERR_LEN 512
 
 struct config {
 	const char *interfaces[MAX_INTERFACES];
 	int n_interfaces;
+	struct iface_select iface;	/* names above, plus include/exclude */
+	uint32_t iface_max_count;	/* --interface.max-count */
 	uint32_t tc_priority;
 	uint32_t tc_handle;
 	uint32_t flow_max_entries;

@@ -20,7 +20,7 @@
 #include "privs.h"
 #include "replay.h"
 #include "scrape.h"
-#include "tc_attach.h"
+#include "iface_follow.h"
 #include "tcflow.skel.h"
 #include "web_config.h"
 
@@ -142,9 +142,50 @@ static void render_web(void *cls, struct expo *e)
 		web_watch_render(&w->watch, e);
 }
 
-/* Takes the reference to wcfg (NULL without --web.config.file). */
-static int serve(const struct config *cfg, struct scraper *s, struct tc_set *tc,
-		 struct tcflow *skel, struct web_config *wcfg)
+/* Live: follows the selected interfaces, attaching to those there now
+ * before it returns. NULL after logging why. */
+static struct iface_follow *follow_start(const struct config *cfg, struct scraper *s,
+					 struct tcflow *skel)
+{
+	struct iface_follow_opts fopts = {
+		.sel = &cfg->iface,
+		.max_count = cfg->iface_max_count,
+		.priority = cfg->tc_priority,
+		.handle = cfg->tc_handle,
+		.skel = skel,
+	};
+	struct iface_follow *follow = iface_follow_start(&fopts);
+
+	__atomic_store_n(&s->follow, follow, __ATOMIC_RELEASE);
+	return follow;
+}
+
+/* The threads after the privileges are dropped: capabilities belong to
+ * each thread, and new threads inherit those of their creator. */
+static int start_threads(const struct config *cfg, struct scraper *s, struct tcflow *skel,
+			 struct iface_follow *follow, struct web_config *wcfg,
+			 struct web_state *web, struct events *ev, struct flow_expiry *expiry)
+{
+	if (follow && iface_follow_run(follow))
+		return -1;
+	if (wcfg && web_watch_start(&web->watch, cfg->web_config_file, wcfg))
+		return -1;
+	if (events_start(ev, cfg, skel))
+		return -1;
+	if (cfg->idle_timeout_s) {
+		if (flow_expiry_start(expiry, bpf_map__fd(skel->maps.flows), cfg->idle_timeout_s))
+			return -1;
+		s->expiry = expiry;
+	}
+	s->hub = ev->on ? &ev->hub : NULL;
+	return 0;
+}
+
+/* Takes the reference to wcfg (NULL without --web.config.file). The port
+ * is bound first, so that a port conflict changes nothing in the kernel;
+ * served once attached, so that "listening" in the log means counting. */
+static int serve(const struct config *cfg, struct scraper *s, int live, struct tcflow *skel,
+		 struct web_config *wcfg)
 {
 	static struct events ev;
 	static struct flow_expiry expiry;
@@ -162,46 +203,37 @@ static int serve(const struct config *cfg, struct scraper *s, struct tc_set *tc,
 		.web = wcfg ? &web.watch : NULL,
 	};
 	struct http_server *srv = http_bind(&hopts);
+	struct iface_follow *follow = NULL;
 	int rc = -1;
 
-	if (!srv || (tc && tc_attach_all(tc, skel, cfg))) {
+	if (!srv || (live && !(follow = follow_start(cfg, s, skel)))) {
 		http_stop(srv);
 		web_config_unref(wcfg);
 		return -1;
 	}
-	/* Before any thread starts: capabilities belong to each thread, and
-	 * new threads inherit those of their creator. Detaching at exit needs
-	 * CAP_NET_ADMIN; reading and deleting map entries through the fds we
-	 * hold needs nothing. */
-	if (privs_drop(tc != NULL)) {
+	/* Re-attaching interfaces and detaching at exit need CAP_NET_ADMIN;
+	 * reading and deleting map entries through the fds we hold, nothing. */
+	if (privs_drop(live)) {
 		web_config_unref(wcfg);
 		goto out;
 	}
-	if (wcfg && web_watch_start(&web.watch, cfg->web_config_file, wcfg))
+	if (start_threads(cfg, s, skel, follow, wcfg, &web, &ev, &expiry))
 		goto out;
-	if (events_start(&ev, cfg, skel))
-		goto out;
-	if (cfg->idle_timeout_s) {
-		if (flow_expiry_start(&expiry, bpf_map__fd(skel->maps.flows), cfg->idle_timeout_s))
-			goto out;
-		s->expiry = &expiry;
-	}
-	s->hub = ev.on ? &ev.hub : NULL;
 	web.srv = srv;
 	web.start_time = s->start_time;
 	s->extra_render = render_web;
 	s->extra_cls = &web;
-	/* "listening" in the log means counting: the filters are attached. */
 	if (http_run(srv, s, s->hub) == 0) {
 		wait_for_stop();
 		rc = 0;
 	}
 out:
-	if (tc)
-		tc_detach_all(tc);
 	events_stop(&ev);
+	/* The filters go last: no scrape may ask about them any more. */
 	http_stop(srv);
 	s->extra_render = NULL;
+	__atomic_store_n(&s->follow, NULL, __ATOMIC_RELEASE);
+	iface_follow_stop(follow);
 	flow_expiry_stop(&expiry);
 	if (ev.on)
 		hub_destroy(&ev.hub);
@@ -229,12 +261,11 @@ static int run_replay(const struct config *cfg, struct tcflow *skel, struct scra
 			return print_once(s) || err ? -1 : 0;
 		return -1;
 	}
-	return serve(cfg, s, NULL, skel, wcfg);
+	return serve(cfg, s, 0, skel, wcfg);
 }
 
 int main(int argc, char **argv)
 {
-	static struct tc_set tc;
 	struct config cfg;
 	struct scraper scraper;
 	struct tcflow *skel;
@@ -268,7 +299,10 @@ int main(int argc, char **argv)
 
 	struct loader_opts lopts = {
 		.flow_max_entries = cfg.flow_max_entries,
-		.n_interfaces = (uint32_t)cfg.n_interfaces,
+		/* The loader sizes for 2 × n + 2 hooks (the 2: replay's slack),
+		 * rounded up to a power of 2: max-count interfaces, 2 × max-count
+		 * hooks, fit n = max-count - 1 without doubling the table. */
+		.n_interfaces = cfg.pcap_file ? 1 : cfg.iface_max_count - 1,
 		.replay = cfg.pcap_file != NULL,
 		.events_sample = cfg.events_sample,
 		.events_ring_size = cfg.events_ring_size,
@@ -287,8 +321,9 @@ int main(int argc, char **argv)
 	}
 	scraper_for(&scraper, skel, &cfg);
 	rc = cfg.pcap_file ? run_replay(&cfg, skel, &scraper, wcfg) :
-			     serve(&cfg, &scraper, &tc, skel, wcfg);
+			     serve(&cfg, &scraper, 1, skel, wcfg);
 	scraper_destroy(&scraper);
 	bpf_loader_destroy(skel);
+	iface_select_free(&cfg.iface);
 	return rc ? EXIT_FAILURE_ : EXIT_OK;
 }

@@ -15,6 +15,7 @@
 #include "strbuf.h"
 
 struct flow_expiry;
+struct iface_follow;
 struct event_hub;
 
 enum scrape_format { FORMAT_TEXT = EXPO_TEXT, FORMAT_OPENMETRICS = EXPO_OPENMETRICS };
@@ -33,6 +34,7 @@ struct scraper {
 	struct event_hub *hub;	/* NULL when events are off */
 	uint64_t flow_max_entries;
 	struct flow_expiry *expiry;	/* NULL without --flow.idle-timeout */
+	struct iface_follow *follow;	/* NULL in replay: no interface health */
 	uint64_t evictions;	/* estimate, kept monotonic across scrapes */
 	double start_time;	/* unix time: the _created of process-long counters */
 	struct snapshot snap;

@@ -184,7 +184,49 @@ START_TEST(usage_errors)
 	ASSERT_ERROR("unexpected argument \"eth0\" (flags look like --name=value)", "eth0");
 	ASSERT_ERROR("--once needs --pcap=FILE", "--interface=eth0", "--once");
 	ASSERT_ERROR("--pcap and --interface exclude each other", "--interface=eth0", "--pcap=x");
-	ASSERT_ERROR("no --interface given (or --pcap=FILE to replay a capture)", "--log.level=info");
+	ASSERT_ERROR("no --interface or --interface.include given (or --pcap=FILE to replay a capture)",
+		     "--log.level=info");
+	ASSERT_ERROR("--pcap and --interface.include exclude each other",
+		     "--interface.include=veth.*", "--pcap=x");
+	ASSERT_ERROR("--pcap and --interface.exclude exclude each other",
+		     "--interface.exclude=lo", "--pcap=x");
+}
+END_TEST
+
+START_TEST(interface_selection)
+{
+	ck_assert_int_eq(PARSE("--interface.include=veth.*|cali.*", "--interface.include=eth0",
+			       "--interface.exclude=veth9.*", "--interface.max-count=8192"), FLAGS_OK);
+	ck_assert_int_eq(cfg.iface.n_include, 2);
+	ck_assert_int_eq(cfg.iface.n_exclude, 1);
+	ck_assert_uint_eq(cfg.iface_max_count, 8192);
+	ck_assert(iface_select_match(&cfg.iface, "veth12"));
+	ck_assert(!iface_select_match(&cfg.iface, "veth91"));
+	iface_select_free(&cfg.iface);
+	/* Only an exclusion: everything else. */
+	ck_assert_int_eq(PARSE("--interface.exclude=lo"), FLAGS_OK);
+	ck_assert(iface_select_match(&cfg.iface, "eth0"));
+	ck_assert(!iface_select_match(&cfg.iface, "lo"));
+	iface_select_free(&cfg.iface);
+	ck_assert_int_eq(PARSE("--interface=eth0"), FLAGS_OK);
+	ck_assert_uint_eq(cfg.iface_max_count, 4096);
+	ck_assert(iface_select_match(&cfg.iface, "eth0"));
+	ck_assert(!iface_select_match(&cfg.iface, "eth1"));
+}
+END_TEST
+
+START_TEST(interface_selection_errors)
+{
+	ASSERT_ERROR("invalid value for --interface.include: \"veth[\" is not a POSIX extended regular expression: Unmatched [, [^, [:, [., or [=",
+		     "--interface.include=veth[");
+	ASSERT_ERROR("invalid value for --interface.exclude: \"(lo\" is not a POSIX extended regular expression: Unmatched ( or \\(",
+		     "--interface.exclude=(lo");
+	ASSERT_ERROR("flag --interface.include needs a value", "--interface.include");
+	ASSERT_ERROR("invalid value for --interface.max-count: \"0\" (want a whole number from 1 to 1048576)",
+		     "--interface=eth0", "--interface.max-count=0");
+	ASSERT_ERROR("2 --interface flags exceed --interface.max-count=1",
+		     "--interface=eth0", "--interface=eth1", "--interface.max-count=1");
+	iface_select_free(&cfg.iface);
 }
 END_TEST
 
@@ -231,6 +273,7 @@ static Suite *flags_suite(void)
 	tcase_add_test(ok, parse_u32_bounds);
 	tcase_add_test(ok, decimal_only);
 	tcase_add_test(ok, web_flags);
+	tcase_add_test(ok, interface_selection);
 	suite_add_tcase(s, ok);
 	tcase_add_test(bad, number_errors);
 	tcase_add_test(bad, value_errors);
@@ -238,6 +281,7 @@ static Suite *flags_suite(void)
 	tcase_add_test(bad, listen_address_errors);
 	tcase_add_test(bad, strict_flag_names);
 	tcase_add_test(bad, too_many_interfaces);
+	tcase_add_test(bad, interface_selection_errors);
 	suite_add_tcase(s, bad);
 	return s;
 }

@@ -43,7 +43,10 @@ expect "misspelt label" 2 \
 	"$p invalid value for --flow.labels: \"service_ports\" is not a preset (services, hosts, full) or a label (interface, direction, protocol, src_ip, dst_ip, src_port, dst_port, service_port)" \
 	--interface=lo --flow.labels=service_ports
 expect "no label" 2 "$p invalid value for --flow.labels: no label given" --interface=lo --flow.labels=
-expect "no interface" 2 "$p no --interface given (or --pcap=FILE to replay a capture)"
+expect "no interface" 2 "$p no --interface or --interface.include given (or --pcap=FILE to replay a capture)"
+expect "bad include pattern" 2 \
+	"$p invalid value for --interface.include: \"veth[\" is not a POSIX extended regular expression: Unmatched [, [^, [:, [., or [=" \
+	--interface.include='veth['
 expect "once without pcap" 2 "$p --once needs --pcap=FILE" --interface=lo --once
 expect "missing value" 2 "$p flag --web.listen-address needs a value" --web.listen-address
 expect "abbreviated flag" 2 "$p unknown flag --i=eth0 (flags are never abbreviated; see --help)" --i=eth0

@@ -433,6 +433,12 @@ static enum flags_result bad_option(int argc, char **argv, int opt, char err[FLA
 	return fail(err, "unknown flag %s (see --help)", arg);
 }
 
+/* The flags that add to a list; any other may be given once. */
+static int repeatable(int opt)
+{
+	return opt == OPT_INTERFACE || opt == OPT_IFACE_INCLUDE || opt == OPT_IFACE_EXCLUDE;
+}
+
 /* getopt_long takes any unambiguous prefix of a long flag (--i for
  * --interface): a typo would then set a flag the user never named. */
 static int abbreviated(const char *token, int idx)
@@ -462,7 +468,7 @@ enum flags_result flags_parse(struct config *cfg, int argc, char **argv,
 		if (opt != '?' && opt != ':' && idx >= 0 && abbreviated(argv[at], idx))
 			return fail(err, "unknown flag %s (flags are never abbreviated; see --help)",
 				    argv[at]);
-		if (idx >= 0 && opt != '?' && opt != ':' && opt != OPT_INTERFACE && seen[idx]++)
+		if (idx >= 0 && opt != '?' && opt != ':' && !repeatable(opt) && seen[idx]++)
 			return fail(err, "flag --%s is given twice", options[idx].name);
 		if (opt == OPT_HELP) {
 			flags_usage(stdout);

@@ -1,9 +1,9 @@
-/* Cgroup ids to paths: one walk of the cgroup2 tree fills a table keyed by
- * each directory's inode number, and a lookup that misses walks again, at
- * most once per min_walk_ms. A walk is cheap (readdir and fstatat per
- * cgroup, see BENCHMARKS.md) and answers every new cgroup at once, where
- * open_by_handle_at() answers one id per call and needs
- * CAP_DAC_READ_SEARCH. */
+/* Cgroup ids to paths, cached in a table keyed by id. A miss opens the
+ * cgroup by its file handle (on kernfs, the handle is the 8-byte id) and
+ * reads the descriptor's path back: about 15 us per id, where a walk of the
+ * whole tree costs about 35 us per cgroup (BENCHMARKS.md), and a host has
+ * many more cgroups than cgroups with sockets. The walk stays for what has
+ * no handles: fixture trees, and exporters without CAP_DAC_READ_SEARCH. */
 #include "cgroup_paths.h"
 
 #include <dirent.h>
@@ -28,6 +28,11 @@
 #define WALK_MAX_DEPTH 64
 /* Removed cgroups whose paths we keep, newest first. */
 #define KEEP_GONE_MAX 4096
+/* Past this many ids the table starts again from empty: handles never
+ * walk, so nothing else forgets the ids of removed cgroups. */
+#define TABLE_MAX 65536
+/* The kernfs handle type (FILEID_KERNFS in linux/exportfs.h). */
+#define FILEID_KERNFS 0xfe
 
 struct entry {
 	uint64_t id;		/* 0: free slot */
@@ -45,9 +50,10 @@ struct cgroup_paths {
 	char *root;
 	unsigned int min_walk_ms;
 	int monotonic_ids;	/* a real cgroup2 mount: new ids only grow */
+	int mount_fd;		/* for open_by_handle_at, -1: walk instead */
 	pthread_mutex_t lock;
 	struct table t;
-	uint64_t walks, misses;
+	uint64_t walks, misses, handle_opens;
 	uint64_t last_walk_ms;	/* 0: never walked */
 	uint64_t max_id_before;	/* the highest id the walk before the last saw */
 	uint64_t max_id;	/* the highest id the last walk saw */
@@ -174,9 +180,14 @@ static int walk_dir(struct walk *w, int fd, size_t len, int depth)
 		if (de->d_name[0] == '.' &&
 		    (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
 			continue;
-		if (len + 1 + n >= sizeof(w->path) ||
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
-		    !S_ISDIR(st.st_mode))
+		if (len + 1 + n >= sizeof(w->path))
+			continue;
+		/* readdir's inode number is the cgroup id on kernfs; stat
+		 * only where the filesystem does not tell the type. */
+		st.st_ino = de->d_ino;
+		if (de->d_type == DT_UNKNOWN &&
+		    (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		     !S_ISDIR(st.st_mode)))
 			continue;
 		w->path[len] = '/';
 		memcpy(w->path + len + 1, de->d_name, n + 1);
@@ -224,6 +235,13 @@ static void carry_over(struct table *old, struct table *fresh)
 			free(gone[i].path);
 	}
 	free(gone);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
 static uint64_t now_ms(void)
@@ -278,7 +296,8 @@ static int walk_locked(struct cgroup_paths *cp)
 
 /* ---- the API ------------------------------------------------------------- */
 
-struct cgroup_paths *cgroup_paths_new(const char *root, unsigned int min_walk_ms)
+struct cgroup_paths *cgroup_paths_new(const char *root, unsigned int min_walk_ms,
+				      unsigned int flags)
 {
 	struct cgroup_paths *cp = calloc(1, sizeof(*cp));
 	struct statfs sfs;
@@ -294,6 +313,9 @@ struct cgroup_paths *cgroup_paths_new(const char *root, unsigned int min_walk_ms
 	/* Inode numbers of other filesystems (test fixtures) are reused. */
 	cp->monotonic_ids = statfs(root, &sfs) == 0 &&
 			    sfs.f_type == CGROUP2_SUPER_MAGIC;
+	cp->mount_fd = -1;
+	if (cp->monotonic_ids && !(flags & CGROUP_PATHS_NO_HANDLES))
+		cp->mount_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	pthread_mutex_init(&cp->lock, NULL);
 	return cp;
 }
@@ -303,6 +325,8 @@ void cgroup_paths_free(struct cgroup_paths *cp)
 	if (!cp)
 		return;
 	table_free(&cp->t);
+	if (cp->mount_fd >= 0)
+		close(cp->mount_fd);
 	pthread_mutex_destroy(&cp->lock);
 	free(cp->root);
 	free(cp);
@@ -318,6 +342,63 @@ int cgroup_paths_refresh(struct cgroup_paths *cp)
 	return n;
 }
 
+/* Opens id by its file handle and reads its path back. Returns 1 with a
+ * path (malloc'ed), 0 when the cgroup is gone, -errno when handles do not
+ * work here. Called with the lock held. */
+static int open_handle(struct cgroup_paths *cp, uint64_t id, char **path)
+{
+	struct {
+		struct file_handle fh;
+		uint64_t id;
+	} h = { .fh = { .handle_bytes = sizeof(uint64_t), .handle_type = FILEID_KERNFS } };
+	size_t mlen = strlen(cp->root);
+	char link[40], buf[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	cp->handle_opens++;
+	memcpy(h.fh.f_handle, &id, sizeof(id));
+	fd = open_by_handle_at(cp->mount_fd, &h.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ESTALE || errno == ENOENT ? 0 : -errno;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	if (ends_with(buf, " (deleted)"))
+		return 0;
+	/* Below the mount point as we named it, or not ours to name (another
+	 * mount namespace's view): then the walk decides. */
+	if (strncmp(buf, cp->root, mlen) || (buf[mlen] && buf[mlen] != '/'))
+		return -EXDEV;
+	*path = strdup(buf[mlen] ? buf + mlen : "/");
+	return *path ? 1 : -ENOMEM;
+}
+
+/* A miss with handles: one open. An id the kernel no longer knows is
+ * remembered as gone, so that flows of a removed cgroup cost no more. */
+static struct entry *miss_handle(struct cgroup_paths *cp, uint64_t id, int *done)
+{
+	char *path = NULL;
+	int r = open_handle(cp, id, &path);
+
+	*done = r >= 0;
+	if (r < 0) {
+		if (r == -EPERM || r == -EOPNOTSUPP || r == -EBADF || r == -EINVAL) {
+			close(cp->mount_fd);	/* no capability: walk from now on */
+			cp->mount_fd = -1;
+		}
+		return NULL;
+	}
+	if (cp->t.used >= TABLE_MAX)
+		table_free(&cp->t);
+	if (table_put(&cp->t, id, path, cp->walks))
+		return NULL;
+	return table_find(&cp->t, id);
+}
+
 /* A miss: walk again when the rate limit allows. An id that the walk before
  * the last one could have seen (ids only grow on cgroup2) and that the last
  * walk did not see is gone for good: remember that, so that flows of a
@@ -325,8 +406,14 @@ int cgroup_paths_refresh(struct cgroup_paths *cp)
 static struct entry *miss_locked(struct cgroup_paths *cp, uint64_t id)
 {
 	struct entry *e;
+	int done;
 
 	cp->misses++;
+	if (cp->mount_fd >= 0) {
+		e = miss_handle(cp, id, &done);
+		if (done)
+			return e;
+	}
 	if (cp->last_walk_ms && now_ms() - cp->last_walk_ms < cp->min_walk_ms)
 		return NULL;
 	if (walk_locked(cp) < 0)
@@ -368,6 +455,7 @@ void cgroup_paths_stats(struct cgroup_paths *cp, struct cgroup_paths_stats *st)
 	pthread_mutex_lock(&cp->lock);
 	st->walks = cp->walks;
 	st->misses = cp->misses;
+	st->handle_opens = cp->handle_opens;
 	st->entries = 0;
 	for (uint32_t i = 0; i < cp->t.cap; i++)
 		st->entries += cp->t.slots[i].id && cp->t.slots[i].path;

@@ -24,10 +24,16 @@ int cgroup2_find_mount(const char *mountinfo, char *out, size_t size);
 
 struct cgroup_paths;
 
+/* Do not open cgroups by file handle (tests and benchmarks of the walk). */
+#define CGROUP_PATHS_NO_HANDLES 1u
+
 /* A resolver for the hierarchy mounted at root (tests pass a fixture tree).
- * A lookup of an id not in the cache walks the tree again, at most once
- * every min_walk_ms milliseconds. NULL with errno set on failure. */
-struct cgroup_paths *cgroup_paths_new(const char *root, unsigned int min_walk_ms);
+ * On a cgroup2 mount, an id not in the cache is opened by its file handle
+ * (open_by_handle_at(), needs CAP_DAC_READ_SEARCH); elsewhere, or without
+ * that capability, a miss walks the whole tree again, at most once every
+ * min_walk_ms milliseconds. NULL with errno set on failure. */
+struct cgroup_paths *cgroup_paths_new(const char *root, unsigned int min_walk_ms,
+				      unsigned int flags);
 void cgroup_paths_free(struct cgroup_paths *cp);
 
 enum cgroup_lookup {
@@ -49,6 +55,7 @@ int cgroup_paths_refresh(struct cgroup_paths *cp);
 struct cgroup_paths_stats {
 	uint64_t walks;		/* full walks of the tree */
 	uint64_t misses;	/* lookups the cache could not answer */
+	uint64_t handle_opens;	/* ids looked up by file handle */
 	uint32_t entries;	/* ids with a path, removed ones included */
 };
 void cgroup_paths_stats(struct cgroup_paths *cp, struct cgroup_paths_stats *st);

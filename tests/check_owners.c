@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cgroup_paths.h"
@@ -152,7 +154,7 @@ START_TEST(paths_of_fixture_tree)
 {
 	uint64_t nginx = mkdirs(tmp, "system.slice/nginx.service");
 	uint64_t user = mkdirs(tmp, "user.slice/user-1000.slice/session-2.scope");
-	struct cgroup_paths *cp = cgroup_paths_new(tmp, 0);
+	struct cgroup_paths *cp = cgroup_paths_new(tmp, 0, 0);
 	struct cgroup_paths_stats st;
 	struct stat root;
 	char out[256];
@@ -178,7 +180,7 @@ END_TEST
 START_TEST(paths_truncate_to_buffer)
 {
 	uint64_t id = mkdirs(tmp, "system.slice");
-	struct cgroup_paths *cp = cgroup_paths_new(tmp, 0);
+	struct cgroup_paths *cp = cgroup_paths_new(tmp, 0, 0);
 	char out[6];
 
 	ck_assert_int_eq(cgroup_paths_lookup(cp, id, out, sizeof(out)), CGROUP_FOUND);
@@ -189,7 +191,7 @@ END_TEST
 
 START_TEST(unknown_id_has_documented_value)
 {
-	struct cgroup_paths *cp = cgroup_paths_new(tmp, 0);
+	struct cgroup_paths *cp = cgroup_paths_new(tmp, 0, 0);
 	struct stat root;
 	char out[64];
 
@@ -205,7 +207,7 @@ END_TEST
 
 START_TEST(miss_walks_again)
 {
-	struct cgroup_paths *cp = cgroup_paths_new(tmp, 0);
+	struct cgroup_paths *cp = cgroup_paths_new(tmp, 0, 0);
 	struct cgroup_paths_stats st;
 	uint64_t later;
 	char out[64];
@@ -227,7 +229,7 @@ END_TEST
 
 START_TEST(misses_are_rate_limited)
 {
-	struct cgroup_paths *cp = cgroup_paths_new(tmp, 3600 * 1000);
+	struct cgroup_paths *cp = cgroup_paths_new(tmp, 3600 * 1000, 0);
 	struct cgroup_paths_stats st;
 	uint64_t later;
 	char out[64];
@@ -253,7 +255,7 @@ END_TEST
 START_TEST(removed_cgroup_keeps_its_path)
 {
 	uint64_t id = mkdirs(tmp, "system.slice/gone.service");
-	struct cgroup_paths *cp = cgroup_paths_new(tmp, 0);
+	struct cgroup_paths *cp = cgroup_paths_new(tmp, 0, 0);
 	struct cgroup_paths_stats st;
 	char path[PATH_MAX], out[64];
 
@@ -275,7 +277,7 @@ START_TEST(unreadable_root_fails_refresh)
 	struct cgroup_paths *cp;
 
 	FMT(path, "%s/absent", tmp);
-	cp = cgroup_paths_new(path, 0);
+	cp = cgroup_paths_new(path, 0, 0);
 	ck_assert_ptr_nonnull(cp);
 	ck_assert_int_eq(cgroup_paths_refresh(cp), -ENOENT);
 	ck_assert_int_eq(cgroup_paths_lookup(cp, 12345, out, sizeof(out)), CGROUP_UNKNOWN);
@@ -332,11 +334,14 @@ static void remove_live(void)
 		fprintf(stderr, "check_owners: rmdir %s: %s\n", live_dir, strerror(errno));
 }
 
+/* By file handle (_i = 0) and by a walk of the tree (_i = 1). */
 START_TEST(live_cgroup_resolves)
 {
-	struct cgroup_paths *cp = cgroup_paths_new(live_root, 0);
+	unsigned int flags = _i ? CGROUP_PATHS_NO_HANDLES : 0;
+	struct cgroup_paths *cp = cgroup_paths_new(live_root, 0, flags);
 	char want[PATH_MAX], out[PATH_MAX];
 	uint64_t id = mkdirs(live_dir, "a/c");
+	struct cgroup_paths_stats st;
 
 	ck_assert_ptr_nonnull(cp);
 	FMT(want, "%s/a/c", live_dir + strlen(live_root));
@@ -345,6 +350,81 @@ START_TEST(live_cgroup_resolves)
 	/* The root cgroup's id is the mount's inode: "/". */
 	ck_assert_int_eq(cgroup_paths_lookup(cp, 1, out, sizeof(out)), CGROUP_FOUND);
 	ck_assert_str_eq(out, "/");
+	cgroup_paths_stats(cp, &st);
+	ck_assert_uint_eq(st.walks, _i ? 1 : 0);
+	ck_assert_uint_eq(st.handle_opens, _i ? 0 : 2);
+	cgroup_paths_free(cp);
+}
+END_TEST
+
+/* Sets or clears one capability in our effective set. */
+static int cap_effective(int cap, int on)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	if (on)
+		d[cap / 32].effective |= 1u << (cap % 32);
+	else
+		d[cap / 32].effective &= ~(1u << (cap % 32));
+	return syscall(SYS_capset, &h, d) ? -1 : 0;
+}
+
+/* A DaemonSet without CAP_DAC_READ_SEARCH: handles fail, the walk answers. */
+START_TEST(live_without_handle_capability)
+{
+	struct cgroup_paths *cp = cgroup_paths_new(live_root, 0, 0);
+	char want[PATH_MAX], out[PATH_MAX];
+	uint64_t id = mkdirs(live_dir, "a");
+	struct cgroup_paths_stats st;
+	enum cgroup_lookup r;
+
+	FMT(want, "%s/a", live_dir + strlen(live_root));
+	ck_assert_int_eq(cap_effective(CAP_DAC_READ_SEARCH, 0), 0);
+	r = cgroup_paths_lookup(cp, id, out, sizeof(out));
+	ck_assert_int_eq(cap_effective(CAP_DAC_READ_SEARCH, 1), 0);
+	ck_assert_int_eq(r, CGROUP_FOUND);
+	ck_assert_str_eq(out, want);
+	cgroup_paths_stats(cp, &st);
+	ck_assert_uint_eq(st.handle_opens, 1);
+	ck_assert_uint_eq(st.walks, 1);
+	/* Handles are not tried again. */
+	ck_assert_int_eq(cgroup_paths_lookup(cp, 987654321, out, sizeof(out)), CGROUP_UNKNOWN);
+	cgroup_paths_stats(cp, &st);
+	ck_assert_uint_eq(st.handle_opens, 1);
+	ck_assert_uint_eq(st.walks, 2);
+	cgroup_paths_free(cp);
+}
+END_TEST
+
+/* With handles: a removed cgroup keeps the path it had, and one removed
+ * before we saw it is known gone after one open, without a walk. */
+START_TEST(live_removed_by_handle)
+{
+	struct cgroup_paths *cp = cgroup_paths_new(live_root, 0, 0);
+	char path[PATH_MAX], want[PATH_MAX], out[PATH_MAX];
+	uint64_t seen = mkdirs(live_dir, "a"), gone = mkdirs(live_dir, "b");
+	struct cgroup_paths_stats st;
+
+	FMT(want, "%s/a", live_dir + strlen(live_root));
+	ck_assert_int_eq(cgroup_paths_lookup(cp, seen, out, sizeof(out)), CGROUP_FOUND);
+	FMT(path, "%s/a", live_dir);
+	ck_assert_int_eq(rmdir(path), 0);
+	FMT(path, "%s/b", live_dir);
+	ck_assert_int_eq(rmdir(path), 0);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(cgroup_paths_lookup(cp, seen, out, sizeof(out)), CGROUP_FOUND);
+		ck_assert_str_eq(out, want);
+		ck_assert_int_eq(cgroup_paths_lookup(cp, gone, out, sizeof(out)),
+				 CGROUP_UNKNOWN);
+		ck_assert_str_eq(out, "unknown");
+	}
+	cgroup_paths_stats(cp, &st);
+	ck_assert_uint_eq(st.handle_opens, 2);
+	ck_assert_uint_eq(st.misses, 2);
+	ck_assert_uint_eq(st.walks, 0);
 	cgroup_paths_free(cp);
 }
 END_TEST
@@ -353,7 +433,7 @@ END_TEST
  * ourselves into a new cgroup and read the id back by path. */
 START_TEST(live_own_cgroup)
 {
-	struct cgroup_paths *cp = cgroup_paths_new(live_root, 0);
+	struct cgroup_paths *cp = cgroup_paths_new(live_root, 0, 0);
 	char procs[PATH_MAX], want[PATH_MAX], out[PATH_MAX], line[PATH_MAX], *self = NULL;
 	char back[PATH_MAX];
 	uint64_t id = mkdirs(live_dir, "b");
@@ -393,11 +473,12 @@ START_TEST(live_own_cgroup)
 }
 END_TEST
 
-/* On cgroup2, ids only grow: an id below what an earlier walk saw that the
- * last walk did not find is gone for good, and asks for no more walks. */
+/* Walking (no handles): on cgroup2 ids only grow, so an id below what an
+ * earlier walk saw that the last walk did not find is gone for good, and
+ * asks for no more walks. */
 START_TEST(live_gone_id_stops_walking)
 {
-	struct cgroup_paths *cp = cgroup_paths_new(live_root, 0);
+	struct cgroup_paths *cp = cgroup_paths_new(live_root, 0, CGROUP_PATHS_NO_HANDLES);
 	struct cgroup_paths_stats st;
 	char path[PATH_MAX], out[64];
 	uint64_t gone, later;
@@ -703,7 +784,9 @@ static Suite *owners_suite(int live)
 	if (live) {
 		tc = tcase_create("cgroup_paths_live");
 		tcase_add_checked_fixture(tc, setup_live, remove_live);
-		tcase_add_test(tc, live_cgroup_resolves);
+		tcase_add_loop_test(tc, live_cgroup_resolves, 0, 2);
+		tcase_add_test(tc, live_without_handle_capability);
+		tcase_add_test(tc, live_removed_by_handle);
 		tcase_add_test(tc, live_own_cgroup);
 		tcase_add_test(tc, live_gone_id_stops_walking);
 		suite_add_tcase(s, tc);

@@ -18,6 +18,7 @@
 
 #include "cgroup_paths.h"
 #include "k8s_owner.h"
+#include "owners.h"
 
 static char tmp[PATH_MAX];
 
@@ -757,6 +758,69 @@ START_TEST(names_root_with_slash)
 }
 END_TEST
 
+/* ---- the owners facade ------------------------------------------------------ */
+
+START_TEST(owners_of_ids)
+{
+	char croot[PATH_MAX], err[OWNERS_ERR_LEN] = "";
+	struct owners_config cfg = { .cgroup_root = croot, .host_root = tmp };
+	struct owner_labels l;
+	struct owners *o;
+	uint64_t ctr, svc;
+
+	FMT(croot, "%s/cg", tmp);
+	mkdirs(tmp, "cg");
+	kubelet_logs(tmp);
+	ctr = mkdirs(croot, "kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod"
+		     UID_ ".slice/cri-containerd-" CID ".scope");
+	svc = mkdirs(croot, "system.slice/nginx.service");
+	o = owners_new(&cfg, err);
+	ck_assert_msg(o != NULL, "%s", err);
+	ck_assert_str_eq(owners_cgroup_root(o), croot);
+	owners_lookup(o, ctr, &l);
+	ck_assert_str_eq(l.cgroup, "/kubepods.slice/kubepods-besteffort.slice/"
+			 "kubepods-besteffort-pod" UID_ ".slice/cri-containerd-" CID ".scope");
+	ck_assert_str_eq(l.namespace, "shop");
+	ck_assert_str_eq(l.pod, "web-0");
+	ck_assert_str_eq(l.container, "nginx");
+	owners_lookup(o, svc, &l);
+	ck_assert_str_eq(l.cgroup, "/system.slice/nginx.service");
+	ck_assert_str_eq(l.namespace, "");
+	ck_assert_str_eq(l.pod, "");
+	ck_assert_str_eq(l.container, "");
+	owners_lookup(o, 0, &l);
+	ck_assert_str_eq(l.cgroup, "");
+	ck_assert_str_eq(l.pod, "");
+	owners_free(o);
+
+	/* Without a host root: paths only. */
+	cfg.host_root = NULL;
+	o = owners_new(&cfg, err);
+	ck_assert_ptr_nonnull(o);
+	owners_lookup(o, ctr, &l);
+	ck_assert_str_eq(l.pod, "");
+	ck_assert_int_eq(l.cgroup[0], '/');
+	owners_free(o);
+}
+END_TEST
+
+START_TEST(owners_bad_root)
+{
+	char croot[PATH_MAX], want[PATH_MAX + 64], err[OWNERS_ERR_LEN];
+	struct owners_config cfg = { .cgroup_root = croot };
+
+	FMT(croot, "%s/absent", tmp);
+	ck_assert_ptr_null(owners_new(&cfg, err));
+	FMT(want, "cgroup2 mount %s: No such file or directory", croot);
+	ck_assert_str_eq(err, want);
+	FMT(croot, "%s/file", tmp);
+	touch(tmp, "file");
+	ck_assert_ptr_null(owners_new(&cfg, err));
+	FMT(want, "cgroup2 mount %s: Not a directory", croot);
+	ck_assert_str_eq(err, want);
+}
+END_TEST
+
 static Suite *owners_suite(int live)
 {
 	Suite *s = suite_create("owners");
@@ -807,6 +871,12 @@ static Suite *owners_suite(int live)
 	tcase_add_test(tc, names_without_log_dirs);
 	tcase_add_test(tc, names_new_pod_after_rescan);
 	tcase_add_test(tc, names_root_with_slash);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("owners");
+	tcase_add_checked_fixture(tc, setup_tmp, NULL);
+	tcase_add_test(tc, owners_of_ids);
+	tcase_add_test(tc, owners_bad_root);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,6 +1,7 @@
 /* The owner labels of a cgroup id, in one call: the cgroup path and, when
  * asked for, the Kubernetes namespace, pod and container. Composes
- * cgroup_paths and k8s_owner for the label code. */
+ * cgroup_paths and k8s_owner for the label code, and interns the label
+ * values so that a series key holds one small number for all four. */
 #ifndef TCFLOW_OWNERS_H
 #define TCFLOW_OWNERS_H
 
@@ -19,8 +20,20 @@ struct owners_config {
 	 * names are looked up. */
 	const char *host_root;
 	/* Least time between two walks of the cgroup tree or reads of the
-	 * kubelet's directories caused by misses. */
+	 * kubelet's directories caused by misses, and between two attempts
+	 * to complete the labels of an id that owners_intern() could not. */
 	unsigned int refresh_ms;
+	/* The labels kept (OWNER_L_*): owners_intern() tells ids apart by
+	 * these only, so that series never differ by a label not shown. */
+	unsigned int labels;
+};
+
+enum owner_label {
+	OWNER_L_CGROUP = 1 << 0,
+	OWNER_L_NAMESPACE = 1 << 1,
+	OWNER_L_POD = 1 << 2,
+	OWNER_L_CONTAINER = 1 << 3,
+	OWNER_L_K8S = OWNER_L_NAMESPACE | OWNER_L_POD | OWNER_L_CONTAINER,
 };
 
 struct owner_labels {
@@ -37,6 +50,21 @@ struct owners *owners_new(const struct owners_config *cfg, char err[OWNERS_ERR_L
 void owners_free(struct owners *o);
 /* Fills out for the cgroup id a flow carries. Thread-safe. */
 void owners_lookup(struct owners *o, uint64_t cgroup_id, struct owner_labels *out);
+/* The owner of a flow as one number: equal numbers, equal kept labels.
+ * 0 is "no owner" (id 0: every label ""). Numbers stay valid until
+ * owners_free. A hit costs one hash probe; an id whose labels were not all
+ * known is looked up again after refresh_ms. */
+uint32_t owners_intern(struct owners *o, uint64_t cgroup_id);
+
+/* The kept label values of an interned owner ("" for labels not kept). */
+struct owner_view {
+	const char *cgroup, *namespace, *pod, *container;
+};
+void owners_get(struct owners *o, uint32_t owner, struct owner_view *out);
+/* Exposition order of two interned owners: by cgroup, namespace, pod,
+ * container. */
+int owners_cmp(struct owners *o, uint32_t a, uint32_t b);
+
 /* The cgroup2 mount in use. */
 const char *owners_cgroup_root(const struct owners *o);
 

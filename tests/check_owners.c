@@ -430,6 +430,28 @@ START_TEST(live_removed_by_handle)
 }
 END_TEST
 
+/* A cgroup removed and made again (a restarted service) has a new id and
+ * the same path: one owner, so its flows stay in one series. */
+START_TEST(live_recreated_cgroup_one_owner)
+{
+	struct owners_config cfg = { .cgroup_root = live_root, .labels = OWNER_L_CGROUP };
+	char path[PATH_MAX], err[OWNERS_ERR_LEN];
+	struct owners *o = owners_new(&cfg, err);
+	uint64_t first = mkdirs(live_dir, "a"), second;
+	uint32_t owner;
+
+	ck_assert_msg(o != NULL, "%s", err);
+	owner = owners_intern(o, first);
+	FMT(path, "%s/a", live_dir);
+	ck_assert_int_eq(rmdir(path), 0);
+	second = mkdirs(live_dir, "a");
+	ck_assert_uint_ne(first, second);
+	ck_assert_uint_eq(owners_intern(o, second), owner);
+	ck_assert_uint_eq(owners_intern(o, first), owner);	/* kept its path */
+	owners_free(o);
+}
+END_TEST
+
 /* The id a process's sockets report is its cgroup directory's inode: move
  * ourselves into a new cgroup and read the id back by path. */
 START_TEST(live_own_cgroup)
@@ -763,7 +785,8 @@ END_TEST
 START_TEST(owners_of_ids)
 {
 	char croot[PATH_MAX], err[OWNERS_ERR_LEN] = "";
-	struct owners_config cfg = { .cgroup_root = croot, .host_root = tmp };
+	struct owners_config cfg = { .cgroup_root = croot, .host_root = tmp,
+				     .labels = OWNER_L_CGROUP | OWNER_L_K8S };
 	struct owner_labels l;
 	struct owners *o;
 	uint64_t ctr, svc;
@@ -821,6 +844,115 @@ START_TEST(owners_bad_root)
 }
 END_TEST
 
+/* Owners as numbers: equal kept labels, equal numbers; a label not kept
+ * never splits them. */
+START_TEST(intern_by_kept_labels)
+{
+	char croot[PATH_MAX], err[OWNERS_ERR_LEN] = "";
+	struct owners_config cfg = { .cgroup_root = croot, .host_root = tmp,
+				     .labels = OWNER_L_CGROUP };
+	uint64_t nginx, istio, svc, pause;
+	struct owner_view v;
+	struct owners *o;
+	uint32_t a, b, c;
+
+	FMT(croot, "%s/cg", tmp);
+	mkdirs(tmp, "cg");
+	kubelet_logs(tmp);
+	nginx = mkdirs(croot, "kubepods/pod" UID "/" CID);
+	istio = mkdirs(croot, "kubepods/pod" UID "/" SID);
+	pause = mkdirs(croot, "kubepods/pod" UID "/0123abcd");
+	svc = mkdirs(croot, "system.slice/nginx.service");
+
+	o = owners_new(&cfg, err);
+	ck_assert_msg(o != NULL, "%s", err);
+	a = owners_intern(o, nginx);
+	b = owners_intern(o, istio);
+	c = owners_intern(o, svc);
+	ck_assert_uint_ne(a, 0);
+	ck_assert_uint_ne(a, b);
+	ck_assert_uint_ne(b, c);
+	ck_assert_uint_eq(owners_intern(o, nginx), a);
+	ck_assert_uint_eq(owners_intern(o, 0), 0);
+	owners_get(o, a, &v);
+	ck_assert_str_eq(v.cgroup, "/kubepods/pod" UID "/" CID);
+	ck_assert_str_eq(v.pod, "");	/* not kept */
+	owners_get(o, 0, &v);
+	ck_assert_str_eq(v.cgroup, "");
+	/* "/kubepods/..." sorts before "/system.slice/...". */
+	ck_assert_int_lt(owners_cmp(o, a, c), 0);
+	ck_assert_int_gt(owners_cmp(o, c, a), 0);
+	ck_assert_int_eq(owners_cmp(o, a, a), 0);
+	owners_free(o);
+
+	/* Pod and namespace only: the pod's containers are one owner, a
+	 * service outside any pod is no owner at all. */
+	cfg.labels = OWNER_L_NAMESPACE | OWNER_L_POD;
+	o = owners_new(&cfg, err);
+	a = owners_intern(o, nginx);
+	ck_assert_uint_ne(a, 0);
+	ck_assert_uint_eq(owners_intern(o, istio), a);
+	ck_assert_uint_eq(owners_intern(o, pause), a);
+	ck_assert_uint_eq(owners_intern(o, svc), 0);
+	owners_get(o, a, &v);
+	ck_assert_str_eq(v.cgroup, "");
+	ck_assert_str_eq(v.namespace, "shop");
+	ck_assert_str_eq(v.pod, "web-0");
+	ck_assert_str_eq(v.container, "");
+	owners_free(o);
+
+	/* All four. */
+	cfg.labels = OWNER_L_CGROUP | OWNER_L_K8S;
+	o = owners_new(&cfg, err);
+	owners_get(o, owners_intern(o, istio), &v);
+	ck_assert_str_eq(v.cgroup, "/kubepods/pod" UID "/" SID);
+	ck_assert_str_eq(v.namespace, "shop");
+	ck_assert_str_eq(v.pod, "web-0");
+	ck_assert_str_eq(v.container, "istio-proxy");
+	owners_free(o);
+}
+END_TEST
+
+/* What was not known is asked again after refresh_ms, not before: a new
+ * cgroup between two walks, a container whose log link comes late. */
+START_TEST(intern_retries_incomplete)
+{
+	char croot[PATH_MAX], link[PATH_MAX], err[OWNERS_ERR_LEN] = "";
+	struct owners_config cfg = { .cgroup_root = croot, .host_root = tmp,
+				     .labels = OWNER_L_CGROUP | OWNER_L_K8S,
+				     .refresh_ms = 400 };
+	struct owner_view v;
+	struct owners *o;
+	uint64_t late, ctr;
+	uint32_t a;
+
+	FMT(croot, "%s/cg", tmp);
+	mkdirs(tmp, "cg");
+	kubelet_logs(tmp);
+	FMT(link, "%s/var/log/containers/web-0_shop_nginx-" CID ".log", tmp);
+	ck_assert_int_eq(unlink(link), 0);
+	ctr = mkdirs(croot, "kubepods/pod" UID "/" CID);
+	o = owners_new(&cfg, err);
+	ck_assert_msg(o != NULL, "%s", err);
+	owners_get(o, owners_intern(o, ctr), &v);	/* walks, reads the logs */
+	ck_assert_str_eq(v.pod, "web-0");
+	ck_assert_str_eq(v.container, "");
+	late = mkdirs(croot, "system.slice/late.service");
+	touch(tmp, "var/log/containers/web-0_shop_nginx-" CID ".log");
+	a = owners_intern(o, late);
+	owners_get(o, a, &v);
+	ck_assert_str_eq(v.cgroup, "unknown");
+	owners_get(o, owners_intern(o, ctr), &v);
+	ck_assert_str_eq(v.container, "");
+	usleep(500 * 1000);
+	owners_get(o, owners_intern(o, late), &v);
+	ck_assert_str_eq(v.cgroup, "/system.slice/late.service");
+	owners_get(o, owners_intern(o, ctr), &v);
+	ck_assert_str_eq(v.container, "nginx");
+	owners_free(o);
+}
+END_TEST
+
 static Suite *owners_suite(int live)
 {
 	Suite *s = suite_create("owners");
@@ -852,6 +984,7 @@ static Suite *owners_suite(int live)
 		tcase_add_test(tc, live_without_handle_capability);
 		tcase_add_test(tc, live_removed_by_handle);
 		tcase_add_test(tc, live_own_cgroup);
+		tcase_add_test(tc, live_recreated_cgroup_one_owner);
 		tcase_add_test(tc, live_gone_id_stops_walking);
 		suite_add_tcase(s, tc);
 	}
@@ -877,6 +1010,8 @@ static Suite *owners_suite(int live)
 	tcase_add_checked_fixture(tc, setup_tmp, NULL);
 	tcase_add_test(tc, owners_of_ids);
 	tcase_add_test(tc, owners_bad_root);
+	tcase_add_test(tc, intern_by_kept_labels);
+	tcase_add_test(tc, intern_retries_incomplete);
 	suite_add_tcase(s, tc);
 	return s;
 }

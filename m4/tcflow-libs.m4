@@ -23,6 +23,9 @@ AC_DEFUN([TCFLOW_CHECK_LIBS], [
   AC_CHECK_HEADERS([bpf/libbpf.h microhttpd.h pcap/pcap.h zlib.h], [],
     [AC_MSG_ERROR([header $ac_header missing: install libbpf-dev, libmicrohttpd-dev, libpcap-dev and zlib1g-dev])])
   CPPFLAGS=$tcflow_save_CPPFLAGS
+  dnl xxHash is used header-only (XXH_INLINE_ALL): no library to link.
+  AC_CHECK_HEADERS([xxhash.h], [],
+    [AC_MSG_ERROR([header xxhash.h missing: install the Debian package libxxhash-dev])])
   AX_PTHREAD_SIMPLE
 ])
 

@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential autoconf automake pkg-config clang llvm
-libbpf-dev libelf-dev zlib1g-dev libmicrohttpd-dev libpcap-dev check
+libbpf-dev libelf-dev zlib1g-dev libmicrohttpd-dev libpcap-dev check libxxhash-dev
 iproute2 curl prometheus python3 python3-yaml python3-prometheus-client
 groff-base man-db systemd strace procps util-linux binutils"
 

@@ -4,45 +4,55 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "render.h"
-
-static const struct {
-	const char *name;
-	unsigned int bit;
-} label_names[] = {
-	{ "interface", FL_INTERFACE }, { "direction", FL_DIRECTION },
-	{ "protocol", FL_PROTOCOL }, { "src_ip", FL_SRC_IP }, { "dst_ip", FL_DST_IP },
-	{ "src_port", FL_SRC_PORT }, { "dst_port", FL_DST_PORT },
+const char *const flow_label_names[FL_N] = {
+	"interface", "direction", "protocol", "src_ip", "dst_ip", "src_port", "dst_port",
+	"service_port",
 };
 
 void label_set_default(struct label_set *ls)
 {
 	memset(ls, 0, sizeof(*ls));
-	ls->mask = FL_ALL;
+	ls->mask = FL_SERVICES;
 	ls->ipv4_prefix = 32;
 	ls->ipv6_prefix = 128;
+	ls->max_series = DEFAULT_MAX_SERIES;
+	ls->retention_s = DEFAULT_SERIES_RETENTION_S;
+	ls->ephemeral_lo = 32768;
+	ls->ephemeral_hi = 60999;
+}
+
+void label_set_read_ephemeral(struct label_set *ls, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	unsigned int lo, hi;
+
+	if (!f)
+		return;
+	if (fscanf(f, "%u %u", &lo, &hi) == 2 && lo <= hi && hi <= 65535) {
+		ls->ephemeral_lo = (uint16_t)lo;
+		ls->ephemeral_hi = (uint16_t)hi;
+	}
+	fclose(f);
 }
 
 static int preset(struct label_set *ls, const char *spec)
 {
-	if (!strcmp(spec, "full") || !strcmp(spec, "5-tuple")) {
-		ls->mask = FL_ALL;
-	} else if (!strcmp(spec, "hosts")) {
+	if (!strcmp(spec, "full") || !strcmp(spec, "5-tuple"))
+		ls->mask = FL_FULL;
+	else if (!strcmp(spec, "hosts"))
 		ls->mask = FL_INTERFACE | FL_DIRECTION | FL_SRC_IP | FL_DST_IP;
-	} else if (!strcmp(spec, "services")) {
-		ls->mask = FL_ALL;
-		ls->services = 1;
-	} else {
+	else if (!strcmp(spec, "services"))
+		ls->mask = FL_SERVICES;
+	else
 		return -1;
-	}
 	return 0;
 }
 
 static unsigned int label_bit(const char *name, size_t len)
 {
-	for (size_t i = 0; i < sizeof(label_names) / sizeof(label_names[0]); i++)
-		if (strlen(label_names[i].name) == len && !strncmp(label_names[i].name, name, len))
-			return label_names[i].bit;
+	for (unsigned int i = 0; i < FL_N; i++)
+		if (strlen(flow_label_names[i]) == len && !strncmp(flow_label_names[i], name, len))
+			return 1u << i;
 	return 0;
 }
 
@@ -51,7 +61,6 @@ int label_set_parse(struct label_set *ls, const char *spec, char *err, size_t er
 	unsigned int mask = 0, bit;
 	const char *p = spec;
 
-	ls->services = 0;
 	if (!preset(ls, spec))
 		return 0;
 	while (*p) {
@@ -60,8 +69,8 @@ int label_set_parse(struct label_set *ls, const char *spec, char *err, size_t er
 		bit = label_bit(p, len);
 		if (!bit || (p[len] == ',' && !p[len + 1])) {
 			snprintf(err, errlen, "invalid value for --flow.labels: \"%.*s\" is not a preset "
-				 "(full, hosts, services) or a label (interface, direction, protocol, "
-				 "src_ip, dst_ip, src_port, dst_port)", (int)len, p);
+				 "(services, hosts, full) or a label (interface, direction, protocol, "
+				 "src_ip, dst_ip, src_port, dst_port, service_port)", (int)len, p);
 			return -1;
 		}
 		mask |= bit;
@@ -75,6 +84,20 @@ int label_set_parse(struct label_set *ls, const char *spec, char *err, size_t er
 	return 0;
 }
 
+static int ephemeral(uint16_t port, const struct label_set *ls)
+{
+	return port >= ls->ephemeral_lo && port <= ls->ephemeral_hi;
+}
+
+uint16_t service_port(uint16_t src, uint16_t dst, const struct label_set *ls)
+{
+	int es = ephemeral(src, ls), ed = ephemeral(dst, ls);
+
+	if (es != ed)
+		return es ? dst : src;
+	return src < dst ? src : dst;
+}
+
 static void mask_prefix(uint8_t *addr, unsigned int bytes, unsigned int prefix)
 {
 	for (unsigned int i = 0; i < bytes; i++) {
@@ -85,143 +108,79 @@ static void mask_prefix(uint8_t *addr, unsigned int bytes, unsigned int prefix)
 	}
 }
 
-/* The smaller port is the service; the other side's is ephemeral. */
-static void drop_ephemeral(struct flow_key *k)
+static void project_addrs(const struct flow_key *k, const struct label_set *ls,
+			  struct series_key *out)
 {
-	if (!k->src_port || !k->dst_port || k->src_port == k->dst_port)
-		return;
-	if (k->src_port < k->dst_port) {
-		k->dst_port = 0;
-		k->pad |= FL_DST_PORT;
-	} else {
-		k->src_port = 0;
-		k->pad |= FL_SRC_PORT;
-	}
-}
+	unsigned int v6 = k->family == TCFLOW_FAM_IPV6;
+	unsigned int bytes = v6 ? 16 : 4, prefix = v6 ? ls->ipv6_prefix : ls->ipv4_prefix;
 
-/* Rewrites a key to what its series' labels can tell apart. */
-void aggregate_project(struct flow_key *k, const struct label_set *ls)
-{
-	unsigned int bytes = k->family == TCFLOW_FAM_IPV6 ? 16 : 4;
-	unsigned int prefix = k->family == TCFLOW_FAM_IPV6 ? ls->ipv6_prefix : ls->ipv4_prefix;
-
-	k->pad = 0;
-	if (ls->services)
-		drop_ephemeral(k);
-	if (!(ls->mask & FL_INTERFACE))
-		k->ifindex = 0;
-	if (!(ls->mask & FL_DIRECTION))
-		k->direction = 0;
-	if (!(ls->mask & FL_PROTOCOL))
-		k->protocol = 0;
-	if (!(ls->mask & FL_SRC_PORT))
-		k->src_port = 0;
-	if (!(ls->mask & FL_DST_PORT))
-		k->dst_port = 0;
-	mask_prefix(k->src_addr, bytes, prefix);
-	mask_prefix(k->dst_addr, bytes, prefix);
-	if (!(ls->mask & FL_SRC_IP))
-		memset(k->src_addr, 0, sizeof(k->src_addr));
-	if (!(ls->mask & FL_DST_IP))
-		memset(k->dst_addr, 0, sizeof(k->dst_addr));
 	/* Without addresses nothing in the labels tells the families apart. */
 	if (!(ls->mask & (FL_SRC_IP | FL_DST_IP)))
-		k->family = 0;
-}
-
-int label_set_is_identity(const struct label_set *ls)
-{
-	return ls->mask == FL_ALL && !ls->services && ls->ipv4_prefix == 32 &&
-	       ls->ipv6_prefix == 128;
-}
-
-/* Sums runs of equal keys in a sorted array; returns the new length. */
-static size_t merge_sorted(struct flow_entry *f, size_t n)
-{
-	size_t out = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (out && !memcmp(&f[out - 1].key, &f[i].key, sizeof(f[i].key))) {
-			f[out - 1].val.packets += f[i].val.packets;
-			f[out - 1].val.bytes += f[i].val.bytes;
-			if (f[i].val.last_seen_ns > f[out - 1].val.last_seen_ns)
-				f[out - 1].val.last_seen_ns = f[i].val.last_seen_ns;
-			continue;
-		}
-		f[out++] = f[i];
+		return;
+	out->family = k->family;
+	if (ls->mask & FL_SRC_IP) {
+		memcpy(out->src_addr, k->src_addr, bytes);
+		mask_prefix(out->src_addr, bytes, prefix);
 	}
-	return out;
-}
-
-static int cmp_bytes_desc(const void *a, const void *b)
-{
-	const struct flow_value *x = &((const struct flow_entry *)a)->val;
-	const struct flow_value *y = &((const struct flow_entry *)b)->val;
-
-	if (x->bytes != y->bytes)
-		return x->bytes < y->bytes ? 1 : -1;
-	return render_cmp_flow(a, b);	/* ties: the label order, never the map's */
-}
-
-/* Keeps the max largest by bytes and sums the rest. */
-static size_t fold_tail(struct flow_entry *f, size_t n, size_t max, struct flow_value *other)
-{
-	memset(other, 0, sizeof(*other));
-	qsort(f, n, sizeof(*f), cmp_bytes_desc);
-	for (size_t i = max; i < n; i++) {
-		other->packets += f[i].val.packets;
-		other->bytes += f[i].val.bytes;
+	if (ls->mask & FL_DST_IP) {
+		memcpy(out->dst_addr, k->dst_addr, bytes);
+		mask_prefix(out->dst_addr, bytes, prefix);
 	}
-	return max;
 }
 
-size_t aggregate_compact(struct flow_entry *f, size_t n)
+void aggregate_project(const struct flow_key *k, const char *ifname, const struct label_set *ls,
+		       struct series_key *out)
 {
-	if (n > 1)
-		qsort(f, n, sizeof(*f), render_cmp_flow);
-	return merge_sorted(f, n);
+	unsigned int m = ls->mask;
+
+	memset(out, 0, sizeof(*out));
+	if (m & FL_INTERFACE)
+		strncpy(out->ifname, ifname, sizeof(out->ifname) - 1);
+	if (m & FL_DIRECTION)
+		out->direction = k->direction;
+	if (m & FL_PROTOCOL)
+		out->protocol = k->protocol;
+	if (m & FL_SRC_PORT)
+		out->src_port = k->src_port;
+	if (m & FL_DST_PORT)
+		out->dst_port = k->dst_port;
+	if (m & FL_SERVICE_PORT)
+		out->service_port = service_port(k->src_port, k->dst_port, ls);
+	project_addrs(k, ls, out);
 }
 
-size_t aggregate_join_retired(struct snapshot *s, struct flow_entry *retired, size_t n)
+void aggregate_fold_key(const char *ifname, uint8_t direction, const struct label_set *ls,
+			struct series_key *out)
 {
-	size_t i = 0, j = 0, kept = 0;
-
-	while (i < s->n_flows && j < n) {
-		int c = render_cmp_flow(&s->flows[i], &retired[j]);
-
-		if (c < 0) {
-			i++;
-		} else if (c > 0) {
-			j++;	/* its series is gone: the retired count goes too */
-		} else {
-			s->flows[i].val.packets += retired[j].val.packets;
-			s->flows[i].val.bytes += retired[j].val.bytes;
-			retired[kept++] = retired[j++];
-			i++;
-		}
-	}
-	return kept;
+	memset(out, 0, sizeof(*out));
+	out->fold = 1;
+	if (ls->mask & FL_INTERFACE)
+		strncpy(out->ifname, ifname, sizeof(out->ifname) - 1);
+	if (ls->mask & FL_DIRECTION)
+		out->direction = direction;
 }
 
-int aggregate_flows(struct snapshot *s, const struct label_set *ls, struct flow_value *other)
+int series_key_cmp(const struct series_key *a, const struct series_key *b)
 {
-	int folded = ls->max_series && s->n_flows > ls->max_series;
+	int c = strcmp(a->ifname, b->ifname);
 
-	/* One sort to merge equal projections; the full table skips it. */
-	if (!label_set_is_identity(ls)) {
-		for (size_t i = 0; i < s->n_flows; i++)
-			aggregate_project(&s->flows[i].key, ls);
-		render_sort_flows(s);
-		s->n_flows = merge_sorted(s->flows, s->n_flows);
-		if (s->n_retired)
-			s->n_retired = aggregate_join_retired(s, s->retired, s->n_retired);
-		folded = ls->max_series && s->n_flows > ls->max_series;
-	}
-	if (folded) {
-		s->n_flows = fold_tail(s->flows, s->n_flows, ls->max_series, other);
-		render_sort_flows(s);
-	} else if (label_set_is_identity(ls)) {
-		render_sort_flows(s);	/* merge_sorted kept the order otherwise */
-	}
-	return folded;
+	if (c)
+		return c;
+	if (a->direction != b->direction)
+		return a->direction - b->direction;
+	if (a->fold != b->fold)
+		return a->fold - b->fold;
+	if (a->family != b->family)
+		return a->family - b->family;
+	if (a->protocol != b->protocol)
+		return a->protocol - b->protocol;
+	if ((c = memcmp(a->src_addr, b->src_addr, 16)))
+		return c;
+	if ((c = memcmp(a->dst_addr, b->dst_addr, 16)))
+		return c;
+	if (a->src_port != b->src_port)
+		return a->src_port - b->src_port;
+	if (a->dst_port != b->dst_port)
+		return a->dst_port - b->dst_port;
+	return a->service_port - b->service_port;
 }

@@ -4,13 +4,10 @@
 #include "events.h"
 
 #include <errno.h>
-#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "ifnames.h"
-#include "labels.h"
 #include "tcflow.h"
 
 struct subscriber {
@@ -20,7 +17,7 @@ struct subscriber {
 };
 
 /* Upper bounds of the size buckets; the last bucket is +Inf. */
-static const unsigned int bucket_le[PKT_SIZE_BUCKETS - 1] = {
+const unsigned int hub_bucket_le[PKT_SIZE_BUCKETS - 1] = {
 	64, 128, 256, 512, 1024, 1518, 4096, 9216,
 };
 
@@ -58,7 +55,7 @@ static void observe_size(struct event_hub *hub, const struct event_view *ev)
 
 	if (!h)
 		return;
-	while (b < PKT_SIZE_BUCKETS - 1 && ev->packet_len > bucket_le[b])
+	while (b < PKT_SIZE_BUCKETS - 1 && ev->packet_len > hub_bucket_le[b])
 		b++;
 	h->buckets[b]++;
 	h->count++;
@@ -184,56 +181,14 @@ int hub_take(struct event_hub *hub, struct subscriber *s, struct event_view *out
 	return n;
 }
 
-static void histogram_labels(struct strbuf *out, const struct size_histogram *h)
-{
-	char ifname[IF_NAMESIZE];
-
-	strbuf_puts(out, "interface=\"");
-	label_escape(out, ifnames_get(h->ifindex, ifname));
-	strbuf_printf(out, "\",direction=\"%s\"", direction_name(h->direction));
-}
-
-static void render_histogram(struct strbuf *out, const struct size_histogram *h)
-{
-	uint64_t cum = 0;
-
-	for (int b = 0; b < PKT_SIZE_BUCKETS; b++) {
-		cum += h->buckets[b];
-		strbuf_puts(out, "tcflow_packet_size_bytes_bucket{");
-		histogram_labels(out, h);
-		if (b < PKT_SIZE_BUCKETS - 1)
-			strbuf_printf(out, ",le=\"%u\"} %llu\n", bucket_le[b], (unsigned long long)cum);
-		else
-			strbuf_printf(out, ",le=\"+Inf\"} %llu\n", (unsigned long long)cum);
-	}
-	strbuf_puts(out, "tcflow_packet_size_bytes_sum{");
-	histogram_labels(out, h);
-	strbuf_printf(out, "} %llu\ntcflow_packet_size_bytes_count{", (unsigned long long)h->sum);
-	histogram_labels(out, h);
-	strbuf_printf(out, "} %llu\n", (unsigned long long)h->count);
-}
-
-void hub_render(struct event_hub *hub, struct strbuf *out, uint64_t ring_full)
+void hub_snapshot(struct event_hub *hub, struct hub_stats *out)
 {
 	pthread_mutex_lock(&hub->lock);
-	strbuf_printf(out,
-		"# HELP tcflow_events_total Raw packet events read from the kernel's ring buffer.\n"
-		"# TYPE tcflow_events_total counter\n"
-		"tcflow_events_total %llu\n"
-		"# HELP tcflow_events_dropped_total Events lost: ring_full in the kernel, client_slow for a subscriber that fell behind, undecodable records.\n"
-		"# TYPE tcflow_events_dropped_total counter\n"
-		"tcflow_events_dropped_total{reason=\"ring_full\"} %llu\n"
-		"tcflow_events_dropped_total{reason=\"client_slow\"} %llu\n"
-		"tcflow_events_dropped_total{reason=\"undecodable\"} %llu\n"
-		"# HELP tcflow_event_subscribers Clients of /events and --events.stdout now reading events.\n"
-		"# TYPE tcflow_event_subscribers gauge\n"
-		"tcflow_event_subscribers %d\n"
-		"# HELP tcflow_packet_size_bytes Sizes of the packets that raised events (a sample, see --events.sample).\n"
-		"# TYPE tcflow_packet_size_bytes histogram\n",
-		(unsigned long long)hub->events_total, (unsigned long long)ring_full,
-		(unsigned long long)hub->dropped_client,
-		(unsigned long long)hub->dropped_undecodable, hub->n_subs);
-	for (int i = 0; i < hub->n_hist; i++)
-		render_histogram(out, &hub->hist[i]);
+	out->events_total = hub->events_total;
+	out->dropped_client = hub->dropped_client;
+	out->dropped_undecodable = hub->dropped_undecodable;
+	out->n_subs = hub->n_subs;
+	out->n_hist = hub->n_hist;
+	memcpy(out->hist, hub->hist, (size_t)hub->n_hist * sizeof(*hub->hist));
 	pthread_mutex_unlock(&hub->lock);
 }

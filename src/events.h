@@ -90,8 +90,19 @@ void hub_unsubscribe(struct event_hub *hub, struct subscriber *sub);
 int hub_take(struct event_hub *hub, struct subscriber *sub, struct event_view *out,
 	     int max, int timeout_ms);
 
-/* The tcflow_events_* and tcflow_packet_size_bytes families. ring_full is
- * the kernel's count of failed reservations. */
-void hub_render(struct event_hub *hub, struct strbuf *out, uint64_t ring_full);
+/* What the tcflow_events_* and tcflow_packet_size_bytes families show. */
+struct hub_stats {
+	uint64_t events_total;
+	uint64_t dropped_client;
+	uint64_t dropped_undecodable;
+	int n_subs;
+	int n_hist;
+	struct size_histogram hist[MAX_HISTOGRAMS];
+};
+
+/* Upper bounds of the packet size buckets; the last bucket is +Inf. */
+extern const unsigned int hub_bucket_le[PKT_SIZE_BUCKETS - 1];
+
+void hub_snapshot(struct event_hub *hub, struct hub_stats *out);
 
 #endif

@@ -30,6 +30,7 @@ enum {
 	OPT_FLOW_V6PREFIX,
 	OPT_FLOW_MAX_SERIES,
 	OPT_FLOW_IDLE,
+	OPT_FLOW_RETENTION,
 	OPT_EVENTS_RING,
 	OPT_EVENTS_STDOUT,
 	OPT_HELP,
@@ -54,6 +55,7 @@ static const struct option options[] = {
 	{ "flow.ipv6-prefix", required_argument, NULL, OPT_FLOW_V6PREFIX },
 	{ "flow.max-series", required_argument, NULL, OPT_FLOW_MAX_SERIES },
 	{ "flow.idle-timeout", required_argument, NULL, OPT_FLOW_IDLE },
+	{ "flow.series-retention", required_argument, NULL, OPT_FLOW_RETENTION },
 	{ "events.ring-size", required_argument, NULL, OPT_EVENTS_RING },
 	{ "events.stdout", no_argument, NULL, OPT_EVENTS_STDOUT },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -87,11 +89,14 @@ void flags_usage(FILE *out)
 "  --tc.priority=N               tc filter priority, 1-65535 (default 1)\n"
 "  --tc.handle=N                 tc filter handle, decimal or 0x hex (default 0x7cf1)\n"
 "  --flow.max-entries=N          size of the flow table (default %d)\n"
-"  --flow.labels=LIST            full, hosts, services, or labels to keep, comma-separated\n"
+"  --flow.labels=LIST            services (default), hosts, full, or labels to keep, comma-separated\n"
 "  --flow.ipv4-prefix=N          aggregate IPv4 addresses into /N networks (default 32)\n"
 "  --flow.ipv6-prefix=N          aggregate IPv6 addresses into /N networks (default 128)\n"
-"  --flow.max-series=N           keep the N largest flows, fold the rest into \"other\" (0: all)\n"
+"  --flow.max-series=N           flow series at most; flows without one count in their\n"
+"                                interface's \"other\" series (default %d, 0: no limit)\n"
 "  --flow.idle-timeout=DURATION  delete flows idle this long, e.g. 5m (default 0: never)\n"
+"  --flow.series-retention=DURATION\n"
+"                                how long a series that stopped growing stays (default 5m)\n"
 "  --pcap=FILE                   replay a pcap/pcapng file instead of attaching\n"
 "  --once                        with --pcap: print the metrics and exit\n"
 "  --web.listen-address=ADDR     [host]:port to listen on (default :9892)\n"
@@ -103,7 +108,8 @@ void flags_usage(FILE *out)
 "  --events.stdout               also print every event as a JSON line on stdout\n"
 "  --log.level=LEVEL             error, warn, info or debug (default info)\n"
 "  --help, --version\n",
-		MAX_INTERFACES, TCFLOW_DEFAULT_FLOW_ENTRIES, TCFLOW_DEFAULT_EVENTS_SAMPLE,
+		MAX_INTERFACES, TCFLOW_DEFAULT_FLOW_ENTRIES, DEFAULT_MAX_SERIES,
+		TCFLOW_DEFAULT_EVENTS_SAMPLE,
 		TCFLOW_DEFAULT_RINGBUF_BYTES);
 }
 
@@ -199,6 +205,7 @@ static enum flags_result apply(struct config *cfg, int opt, const char *arg,
 	case OPT_MAX_REQUESTS:
 		return number_flag("web.max-requests", arg, 1, 10000, &cfg->max_requests, err);
 	case OPT_FLOW_LABELS:
+		cfg->labels_given = 1;
 		return label_set_parse(&cfg->labels, arg, err, FLAGS_ERR_LEN) ? FLAGS_ERROR : FLAGS_OK;
 	case OPT_FLOW_V4PREFIX:
 		if (number_flag("flow.ipv4-prefix", arg, 0, 32, &n, err))
@@ -211,7 +218,12 @@ static enum flags_result apply(struct config *cfg, int opt, const char *arg,
 		cfg->labels.ipv6_prefix = (uint8_t)n;
 		return FLAGS_OK;
 	case OPT_FLOW_MAX_SERIES:
+		cfg->max_series_given = 1;
 		return number_flag("flow.max-series", arg, 0, UINT32_MAX, &cfg->labels.max_series, err);
+	case OPT_FLOW_RETENTION:
+		if (parse_duration(arg, &cfg->labels.retention_s))
+			return fail(err, "invalid value for --flow.series-retention: \"%s\" (want a duration such as 30s, 5m or 1h)", arg);
+		return FLAGS_OK;
 	case OPT_FLOW_IDLE:
 		if (parse_duration(arg, &cfg->idle_timeout_s))
 			return fail(err, "invalid value for --flow.idle-timeout: \"%s\" (want a duration such as 30s, 5m or 1h, or 0)", arg);
@@ -255,6 +267,18 @@ static enum flags_result apply(struct config *cfg, int opt, const char *arg,
 		return FLAGS_OK;
 	}
 	return fail(err, "internal error: unhandled flag %d", opt);
+}
+
+/* A capture is read once, after the replay: no counts can slip between
+ * two reads, so every series is exact from its first value, and the exact
+ * 5-tuple is the useful default. */
+static void replay_defaults(struct config *cfg)
+{
+	cfg->labels.one_read = 1;
+	if (!cfg->labels_given)
+		cfg->labels.mask = FL_FULL;
+	if (!cfg->max_series_given)
+		cfg->labels.max_series = 0;
 }
 
 static enum flags_result check_combination(const struct config *cfg, char err[FLAGS_ERR_LEN])
@@ -305,5 +329,8 @@ enum flags_result flags_parse(struct config *cfg, int argc, char **argv,
 	}
 	if (optind < argc)
 		return fail(err, "unexpected argument \"%s\" (flags look like --name=value)", argv[optind]);
-	return check_combination(cfg, err);
+	r = check_combination(cfg, err);
+	if (r == FLAGS_OK && cfg->pcap_file)
+		replay_defaults(cfg);
+	return r;
 }

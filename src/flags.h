@@ -25,6 +25,7 @@ struct config {
 	uint32_t events_ring_size;
 	int events_stdout;
 	struct label_set labels;	/* --flow.labels, prefixes, max-series */
+	int labels_given, max_series_given;	/* else replay has its own defaults */
 	uint32_t idle_timeout_s;	/* 0: flows never expire */
 	int log_level;
 };

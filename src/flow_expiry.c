@@ -45,15 +45,6 @@ static int collect_idle(void *ctx, const void *key, const void *value)
 	return append(&ik->keys, &ik->n, &ik->cap, &e);
 }
 
-/* Called with e->lock held. */
-static void retire(struct flow_expiry *e, struct flow_entry *f)
-{
-	if (!e->retain)
-		return;
-	aggregate_project(&f->key, e->retain);
-	append(&e->retired, &e->n_retired, &e->cap_retired, f);
-}
-
 /* A flow that sees a packet between the read and the delete loses that
  * packet's count: the window is one sweep's delete, and only for flows
  * that were idle a whole timeout until then. */
@@ -78,9 +69,6 @@ int flow_expiry_sweep(struct flow_expiry *e, uint64_t now_ns)
 		if (bpf_map_delete_elem(e->flows_fd, &ik.keys[i].key))
 			continue;
 		deleted++;
-		pthread_mutex_lock(&e->lock);
-		retire(e, &ik.keys[i]);
-		pthread_mutex_unlock(&e->lock);
 	}
 	pthread_mutex_lock(&e->lock);
 	e->expired -= ik.n - (size_t)deleted;
@@ -122,13 +110,11 @@ static void *sweeper(void *arg)
 	return NULL;
 }
 
-int flow_expiry_start(struct flow_expiry *e, int flows_fd, uint32_t timeout_s,
-		      const struct label_set *labels)
+int flow_expiry_start(struct flow_expiry *e, int flows_fd, uint32_t timeout_s)
 {
 	memset(e, 0, sizeof(*e));
 	e->flows_fd = flows_fd;
 	e->timeout_ns = (uint64_t)timeout_s * 1000000000ULL;
-	e->retain = labels && !label_set_is_identity(labels) ? labels : NULL;
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_mutex_init(&e->sweep_lock, NULL);
 	pthread_cond_init(&e->wake, NULL);
@@ -150,9 +136,6 @@ void flow_expiry_stop(struct flow_expiry *e)
 	pthread_mutex_unlock(&e->lock);
 	pthread_join(e->thread, NULL);
 	e->running = 0;
-	free(e->retired);
-	e->retired = NULL;
-	e->n_retired = 0;
 }
 
 uint64_t flow_expiry_count(struct flow_expiry *e)
@@ -165,39 +148,12 @@ uint64_t flow_expiry_count(struct flow_expiry *e)
 	return n;
 }
 
-void flow_expiry_begin_read(struct flow_expiry *e, struct snapshot *s)
+void flow_expiry_begin_read(struct flow_expiry *e)
 {
 	pthread_mutex_lock(&e->sweep_lock);
-	pthread_mutex_lock(&e->lock);
-	e->n_retired = aggregate_compact(e->retired, e->n_retired);
-	s->n_retired = 0;
-	for (size_t i = 0; i < e->n_retired; i++)
-		if (append(&s->retired, &s->n_retired, &s->cap_retired, &e->retired[i]))
-			break;
-	e->n_lent = s->n_retired;
-	pthread_mutex_unlock(&e->lock);
 }
 
 void flow_expiry_end_read(struct flow_expiry *e)
 {
 	pthread_mutex_unlock(&e->sweep_lock);
-}
-
-void flow_expiry_return(struct flow_expiry *e, const struct snapshot *s)
-{
-	size_t tail;
-
-	pthread_mutex_lock(&e->lock);
-	if (!s->flows_ok) {	/* no series were seen: keep everything */
-		e->n_lent = 0;
-		pthread_mutex_unlock(&e->lock);
-		return;
-	}
-	/* Entries retired since begin_read follow the lent ones: keep them. */
-	tail = e->n_retired - e->n_lent;
-	memmove(e->retired + s->n_retired, e->retired + e->n_lent, tail * sizeof(*e->retired));
-	memcpy(e->retired, s->retired, s->n_retired * sizeof(*e->retired));
-	e->n_retired = s->n_retired + tail;
-	e->n_lent = 0;
-	pthread_mutex_unlock(&e->lock);
 }

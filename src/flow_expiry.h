@@ -1,13 +1,13 @@
 /* --flow.idle-timeout: a thread that deletes flows idle that long from the
- * kernel's table, so their series leave /metrics. Interface totals, in
- * their own map, are untouched. */
+ * kernel's table, making room before the LRU has to evict. Series are not
+ * flows: they keep what the deleted flows counted and leave after
+ * --flow.series-retention without growth. Interface totals are untouched. */
 #ifndef TCFLOW_FLOW_EXPIRY_H
 #define TCFLOW_FLOW_EXPIRY_H
 
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "aggregate.h"
 #include "map_reader.h"
 
 struct flow_expiry {
@@ -18,25 +18,16 @@ struct flow_expiry {
 	pthread_cond_t wake;
 	int stop, running;
 	uint64_t expired;	/* under lock */
-	/* With an aggregating label set, the counts of expired flows are kept
-	 * (projected) while their series stand, so that a series summing
-	 * several flows never drops when one of them expires. */
-	const struct label_set *retain;	/* NULL: full label set, keep nothing */
 	pthread_mutex_t sweep_lock;	/* a scrape's map read vs. a sweep's deletes */
-	struct flow_entry *retired;	/* under lock */
-	size_t n_retired, cap_retired, n_lent;
 };
 
 /* Sweeps every max(1 s, timeout / 4). 0, or -1 after logging why. */
-int flow_expiry_start(struct flow_expiry *e, int flows_fd, uint32_t timeout_s,
-		      const struct label_set *labels);
-/* A scrape reads the flow table and takes the retired counts between
- * these two, so a flow is seen either in the table or retired, never both
- * nor neither. */
-void flow_expiry_begin_read(struct flow_expiry *e, struct snapshot *s);
+int flow_expiry_start(struct flow_expiry *e, int flows_fd, uint32_t timeout_s);
+/* A scrape reads the flow table between these two, so that a flow it
+ * does not see is already counted expired (or was evicted). What a deleted
+ * flow held is never lost from the sums: series.c keeps accumulated deltas. */
+void flow_expiry_begin_read(struct flow_expiry *e);
 void flow_expiry_end_read(struct flow_expiry *e);
-/* After aggregation: s->retired holds what is still wanted. */
-void flow_expiry_return(struct flow_expiry *e, const struct snapshot *s);
 void flow_expiry_stop(struct flow_expiry *e);
 /* One sweep now, at monotonic time now_ns: deletes what is idle. Returns
  * how many flows it deleted, or -errno. */

@@ -56,9 +56,8 @@ static int wait_for_stop(void)
 static void scraper_for(struct scraper *s, struct tcflow *skel, const struct config *cfg)
 {
 	scraper_init(s, bpf_map__fd(skel->maps.flows), bpf_map__fd(skel->maps.iface_stats),
-		     bpf_map__fd(skel->maps.losses), !cfg->disable_exporter_metrics);
+		     bpf_map__fd(skel->maps.losses), !cfg->disable_exporter_metrics, &cfg->labels);
 	s->flow_max_entries = bpf_map__max_entries(skel->maps.flows);
-	s->labels = &cfg->labels;
 }
 
 static int print_once(struct scraper *s)
@@ -136,8 +135,7 @@ static int serve(const struct config *cfg, struct scraper *s, struct tc_set *tc,
 	if (events_start(&ev, cfg, skel))
 		return -1;
 	if (cfg->idle_timeout_s) {
-		if (flow_expiry_start(&expiry, bpf_map__fd(skel->maps.flows), cfg->idle_timeout_s,
-				      &cfg->labels)) {
+		if (flow_expiry_start(&expiry, bpf_map__fd(skel->maps.flows), cfg->idle_timeout_s)) {
 			events_stop(&ev);
 			if (ev.on)
 				hub_destroy(&ev.hub);
@@ -202,6 +200,8 @@ int main(int argc, char **argv)
 	}
 	log_set_level(cfg.log_level);
 	log_route_libbpf();
+	/* Which side of a conversation is the client's: this host's own range. */
+	label_set_read_ephemeral(&cfg.labels, "/proc/sys/net/ipv4/ip_local_port_range");
 	block_stop_signals();
 
 	struct loader_opts lopts = {

@@ -22,10 +22,6 @@ struct snapshot {
 	size_t n_flows, cap_flows;
 	struct iface_entry *ifaces;
 	size_t n_ifaces, cap_ifaces;
-	/* Projected counts of expired flows whose series still stand: added
-	 * back so that an aggregated series never drops (flow_expiry.c). */
-	struct flow_entry *retired;
-	size_t n_retired, cap_retired;
 	uint64_t losses[TCFLOW_LOSS_MAX];
 	int flows_ok, ifaces_ok, losses_ok;	/* 1 when the read succeeded */
 };

@@ -66,25 +66,3 @@ int process_stats_read(struct process_stats *ps)
 	return 0;
 }
 
-static void family(struct strbuf *out, const char *name, const char *type,
-		   const char *help, double value)
-{
-	strbuf_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n",
-		      name, help, name, type, name, value);
-}
-
-void process_stats_render(struct strbuf *out, const struct process_stats *ps)
-{
-	family(out, "process_cpu_seconds_total", "counter",
-	       "Total user and system CPU time spent in seconds.", ps->cpu_seconds);
-	family(out, "process_max_fds", "gauge",
-	       "Maximum number of open file descriptors.", ps->max_fds);
-	family(out, "process_open_fds", "gauge",
-	       "Number of open file descriptors.", ps->open_fds);
-	family(out, "process_resident_memory_bytes", "gauge",
-	       "Resident memory size in bytes.", ps->resident_memory_bytes);
-	family(out, "process_start_time_seconds", "gauge",
-	       "Start time of the process since unix epoch in seconds.", ps->start_time_seconds);
-	family(out, "process_virtual_memory_bytes", "gauge",
-	       "Virtual memory size in bytes.", ps->virtual_memory_bytes);
-}

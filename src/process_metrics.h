@@ -2,8 +2,6 @@
 #ifndef TCFLOW_PROCESS_METRICS_H
 #define TCFLOW_PROCESS_METRICS_H
 
-#include "strbuf.h"
-
 struct process_stats {
 	double cpu_seconds;
 	double start_time_seconds;
@@ -15,6 +13,5 @@ struct process_stats {
 
 /* Returns 0, or -1 when /proc could not be read (nothing is rendered). */
 int process_stats_read(struct process_stats *ps);
-void process_stats_render(struct strbuf *out, const struct process_stats *ps);
 
 #endif

@@ -1,303 +1,361 @@
 #include "render.h"
 
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <net/if.h>
-#include <arpa/inet.h>
 #include <bpf/libbpf.h>
 
 #include "config.h"
 #include "ifnames.h"
 #include "labels.h"
-#include "aggregate.h"
-#include "flow_expiry.h"
 
-static const char *const flow_label_names[7] = {
-	"interface", "direction", "protocol", "src_ip", "dst_ip", "src_port", "dst_port",
-};
-
-static void family_header(struct strbuf *out, const char *name, const char *type,
-			  const char *help)
-{
-	strbuf_printf(out, "# HELP %s ", name);
-	help_escape(out, help);
-	strbuf_printf(out, "\n# TYPE %s %s\n", name, type);
-}
-
-static void put_label(struct strbuf *out, const char *name, const char *value, int first)
-{
-	if (!first)
-		strbuf_putc(out, ',');
-	strbuf_puts(out, name);
-	strbuf_append(out, "=\"", 2);
-	label_escape(out, value);
-	strbuf_putc(out, '"');
-}
-
-static void put_value(struct strbuf *out, unsigned long long v)
-{
-	strbuf_putc(out, ' ');
-	strbuf_put_u64(out, v);
-	strbuf_putc(out, '\n');
-}
-
-int render_cmp_flow(const void *a, const void *b)
-{
-	const struct flow_key *x = &((const struct flow_entry *)a)->key;
-	const struct flow_key *y = &((const struct flow_entry *)b)->key;
-
-	if (x->ifindex != y->ifindex)
-		return x->ifindex < y->ifindex ? -1 : 1;
-	if (x->direction != y->direction)
-		return x->direction - y->direction;
-	if (x->family != y->family)
-		return x->family - y->family;
-	if (x->protocol != y->protocol)
-		return x->protocol - y->protocol;
-	int c = memcmp(x->src_addr, y->src_addr, 16);
-	if (c)
-		return c;
-	c = memcmp(x->dst_addr, y->dst_addr, 16);
-	if (c)
-		return c;
-	if (x->src_port != y->src_port)
-		return x->src_port - y->src_port;
-	if (x->dst_port != y->dst_port)
-		return x->dst_port - y->dst_port;
-	return x->pad - y->pad;
-}
-
-void render_sort_flows(struct snapshot *snap)
-{
-	if (snap->n_flows > 1)
-		qsort(snap->flows, snap->n_flows, sizeof(*snap->flows), render_cmp_flow);
-}
-
-static void u16_text(unsigned int v, char out[8])
-{
-	char tmp[8];
-	int i = 0, n = 0;
-
-	do {
-		tmp[i++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (i)
-		out[n++] = tmp[--i];
-	out[n] = '\0';
-}
+/* The value every label but interface and direction has on a fold series. */
+#define FOLD_VALUE "other"
 
 /* An address label: CIDR form when --flow.ipv*-prefix aggregates. */
-static const char *addr_label(const struct flow_key *k, const __u8 *addr,
+static const char *addr_label(const struct series_key *k, const uint8_t *addr,
 			      const struct label_set *ls, char *out, size_t len)
 {
-	unsigned int prefix = k->family == TCFLOW_FAM_IPV6 ? ls->ipv6_prefix : ls->ipv4_prefix;
-	unsigned int full = k->family == TCFLOW_FAM_IPV6 ? 128 : 32;
+	unsigned int v6 = k->family == TCFLOW_FAM_IPV6;
+	unsigned int prefix = v6 ? ls->ipv6_prefix : ls->ipv4_prefix;
 	size_t n;
 
 	addr_text(k->family, addr, out, len);
 	n = strlen(out);
-	if (prefix < full)
+	if (prefix < (v6 ? 128u : 32u))
 		snprintf(out + n, len - n, "/%u", prefix);
 	return out;
 }
 
-/* The labels of one series: those the label set keeps, less a port the
- * services preset dropped for this flow (key.pad). other: all "other". */
-static void flow_labels(struct strbuf *out, const struct flow_key *k,
-			const struct label_set *ls, int other)
-{
-	char ifname[IF_NAMESIZE], proto[PROTO_NAME_MAX];
+struct label_values {
+	char proto[PROTO_NAME_MAX];
 	char src[INET6_ADDRSTRLEN + 4], dst[INET6_ADDRSTRLEN + 4];
-	char sport[8], dport[8];
-	unsigned int mask = ls->mask & ~(unsigned int)k->pad;
-	const char *v[7];
-	int first = 1;
+	char sport[6], dport[6], service[6];
+};
 
-	u16_text(k->src_port, sport);
-	u16_text(k->dst_port, dport);
-	v[0] = ifnames_get(k->ifindex, ifname);
-	v[1] = direction_name(k->direction);
-	v[2] = proto_name(k->protocol, proto);
-	v[3] = addr_label(k, k->src_addr, ls, src, sizeof(src));
-	v[4] = addr_label(k, k->dst_addr, ls, dst, sizeof(dst));
-	v[5] = sport;
-	v[6] = dport;
-	strbuf_putc(out, '{');
-	for (int i = 0; i < 7; i++) {
-		if (!(mask & (1u << i)))
-			continue;
-		put_label(out, flow_label_names[i], other ? "other" : v[i], first);
-		first = 0;
+/* snprintf("%u") costs more than the rest of a series' labels together. */
+static const char *u16_text(unsigned int v, char out[6])
+{
+	char *p = out + 5;
+
+	*p = '\0';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return p;
+}
+
+/* The label text of one series: every label the set keeps, in the same
+ * order on every series, so a family has one label set. */
+static void series_labels(struct strbuf *sb, const struct series_key *k,
+			  const struct label_set *ls)
+{
+	struct label_values v;
+	const char *val[FL_N];
+	struct expo_label l[FL_N];
+	size_t n = 0;
+
+	val[0] = k->ifname;
+	val[1] = direction_name(k->direction);
+	if (k->fold) {
+		for (int i = 2; i < FL_N; i++)
+			val[i] = FOLD_VALUE;
+	} else {
+		val[2] = ls->mask & FL_PROTOCOL ? proto_name(k->protocol, v.proto) : NULL;
+		val[3] = ls->mask & FL_SRC_IP ? addr_label(k, k->src_addr, ls, v.src, sizeof(v.src)) : NULL;
+		val[4] = ls->mask & FL_DST_IP ? addr_label(k, k->dst_addr, ls, v.dst, sizeof(v.dst)) : NULL;
+		val[5] = u16_text(k->src_port, v.sport);
+		val[6] = u16_text(k->dst_port, v.dport);
+		val[7] = u16_text(k->service_port, v.service);
 	}
-	strbuf_putc(out, '}');
+	for (int i = 0; i < FL_N; i++)
+		if (ls->mask & (1u << i))
+			l[n++] = (struct expo_label){ flow_label_names[i], val[i] };
+	strbuf_reset(sb);
+	expo_label_text(sb, l, n);
 }
 
-static void counter(struct strbuf *out, const char *name, const char *help, uint64_t v)
-{
-	family_header(out, name, "counter", help);
-	strbuf_puts(out, name);
-	put_value(out, v);
-}
+struct label_span {
+	size_t off;
+	uint32_t len;
+};
 
-/* Every flow the kernel inserted is still there, expired by us, or was
- * evicted by the LRU: so evictions = inserts - entries - expired. */
-static void render_table(struct strbuf *out, const struct render_input *in, size_t entries)
+/* The bytes family, remembering where each series' label text went, so
+ * that the packets family copies it rather than making it again. */
+static void bytes_family(struct expo *e, struct series_store *st, const uint32_t *order,
+			 struct label_span *span)
 {
-	uint64_t inserts = in->snap->losses[TCFLOW_STAT_FLOW_INSERTS];
-	uint64_t expired = in->expiry ? flow_expiry_count(in->expiry) : 0;
-	uint64_t gone = inserts > entries + expired ? inserts - entries - expired : 0;
-	uint64_t evicted = gone;
+	struct strbuf sb = { 0 };
 
-	/* A partial read would make a flow look evicted, and the estimate is
-	 * kept monotonic: only a whole read may raise it. */
-	if (in->evictions) {
-		if (*in->evictions > evicted || !in->snap->flows_ok || !in->snap->losses_ok)
-			evicted = *in->evictions;
-		*in->evictions = evicted;
+	expo_family(e, "tcflow_flow_bytes", EXPO_COUNTER,
+		    "Bytes of the frames of each series of flows, L2 header included; the series with every other label \"other\" holds the rest of its interface and direction.");
+	for (size_t i = 0; order && i < st->n_series; i++) {
+		const struct series *s = &st->series[order[i]];
+
+		series_labels(&sb, &s->key, st->labels);
+		span[i].off = e->out->len + strlen(e->family) + strlen("_total");
+		span[i].len = (uint32_t)sb.len;
+		expo_counter(e, sb.data ? sb.data : "", sb.len, s->bytes, s->created);
 	}
-	family_header(out, "tcflow_flow_table_max_entries", "gauge",
-		      "Size of the flow table (--flow.max-entries): when full, the least recently used flow is evicted.");
-	strbuf_puts(out, "tcflow_flow_table_max_entries");
-	put_value(out, in->flow_max_entries);
-	counter(out, "tcflow_flow_inserts_total", "Flows the kernel added to the flow table.", inserts);
-	counter(out, "tcflow_flows_expired_total",
-		"Flows deleted after --flow.idle-timeout without packets.", expired);
-	counter(out, "tcflow_flow_evictions_estimated_total",
-		"Flows the full table evicted (inserted, minus present, minus expired); an evicted flow that returns restarts from zero.",
-		evicted);
+	strbuf_free(&sb);
 }
 
-static void render_flow_family(struct strbuf *out, const struct snapshot *s,
-			       const struct label_set *ls, const struct flow_value *other,
-			       int bytes)
+static void packets_family(struct expo *e, struct series_store *st, const uint32_t *order,
+			   const struct label_span *span)
 {
-	const char *name = bytes ? "tcflow_flow_bytes_total" : "tcflow_flow_packets_total";
+	char labels[1024];
 
-	family_header(out, name, "counter", bytes ?
-		      "Bytes of the frames of each flow, L2 header included." :
-		      "Packets of each flow; a GSO packet counts as its segments.");
-	for (size_t i = 0; i < s->n_flows; i++) {
-		strbuf_puts(out, name);
-		flow_labels(out, &s->flows[i].key, ls, 0);
-		put_value(out, bytes ? s->flows[i].val.bytes : s->flows[i].val.packets);
-	}
-	if (other) {
-		struct flow_key none = { 0 };
+	expo_family(e, "tcflow_flow_packets", EXPO_COUNTER,
+		    "Packets of each series of flows (a GSO packet counts as its segments); the series with every other label \"other\" holds the rest of its interface and direction.");
+	for (size_t i = 0; order && i < st->n_series && !e->out->oom; i++) {
+		const struct series *s = &st->series[order[i]];
+		uint32_t len = span[i].len < sizeof(labels) ? span[i].len : 0;
 
-		strbuf_puts(out, name);
-		flow_labels(out, &none, ls, 1);
-		put_value(out, bytes ? other->bytes : other->packets);
+		/* A copy: the buffer it comes from may move as it grows. */
+		memcpy(labels, e->out->data + span[i].off, len);
+		expo_counter(e, labels, len, s->packets, s->created);
 	}
 }
 
-static void render_flows(struct strbuf *out, const struct render_input *in,
-			 const struct label_set *ls)
+static void flow_families(struct expo *e, struct series_store *st, const uint32_t *order)
 {
-	struct snapshot *s = in->snap;
-	size_t entries = s->n_flows;
-	struct flow_value other;
-	int folded = aggregate_flows(s, ls, &other);
+	struct label_span *span = calloc(st->n_series ? st->n_series : 1, sizeof(*span));
 
-	render_flow_family(out, s, ls, folded ? &other : NULL, 1);
-	render_flow_family(out, s, ls, folded ? &other : NULL, 0);
-	family_header(out, "tcflow_flows", "gauge", "Entries in the kernel's flow table.");
-	strbuf_puts(out, "tcflow_flows");
-	put_value(out, entries);
-	render_table(out, in, entries);
+	if (!span) {
+		e->out->oom = 1;
+		return;
+	}
+	bytes_family(e, st, order, span);
+	packets_family(e, st, order, span);
+	free(span);
 }
 
-static void iface_labels(struct strbuf *out, const struct iface_key *k, int family)
+static void gauge1(struct expo *e, const char *name, const char *help, uint64_t v)
 {
-	char ifname[IF_NAMESIZE];
-
-	strbuf_putc(out, '{');
-	put_label(out, "interface", ifnames_get(k->ifindex, ifname), 1);
-	put_label(out, "direction", direction_name(k->direction), 0);
-	if (family >= 0)
-		put_label(out, "family", family_name((unsigned)family), 0);
-	strbuf_putc(out, '}');
+	expo_family(e, name, EXPO_GAUGE, help);
+	expo_gauge_u64(e, NULL, 0, v);
 }
 
-static int cmp_iface(const void *a, const void *b)
+static void counter1(struct expo *e, const char *name, const char *help, uint64_t v,
+		     double created)
 {
-	const struct iface_key *x = &((const struct iface_entry *)a)->key;
-	const struct iface_key *y = &((const struct iface_entry *)b)->key;
-
-	if (x->ifindex != y->ifindex)
-		return x->ifindex < y->ifindex ? -1 : 1;
-	return x->direction - y->direction;
+	expo_family(e, name, EXPO_COUNTER, help);
+	expo_counter(e, "", 0, v, created);
 }
 
-static void render_iface_family(struct strbuf *out, const struct snapshot *s,
-				const char *name, int bytes)
+static void series_health(struct expo *e, const struct series_store *st, double start)
 {
-	for (size_t i = 0; i < s->n_ifaces; i++)
-		for (int f = 0; f < TCFLOW_FAM_MAX; f++) {
-			const struct iface_value *v = &s->ifaces[i].val;
+	gauge1(e, "tcflow_flow_series", "Flow series on /metrics now, fold series not included.",
+	       st->n_flow_series);
+	gauge1(e, "tcflow_flow_series_limit",
+	       "Flow series at most (--flow.max-series; 0: no limit); flows without a seat count in their interface's fold series.",
+	       st->labels->max_series);
+	counter1(e, "tcflow_flow_series_started", "Flow series that started (at zero).",
+		 st->stats.created, start);
+	counter1(e, "tcflow_flow_series_removed",
+		 "Flow series that left after --flow.series-retention without growth.",
+		 st->stats.removed, start);
+	counter1(e, "tcflow_flow_series_refused",
+		 "Times a flow found no free series under --flow.max-series; its counts went to the fold series.",
+		 st->stats.refused, start);
+}
 
-			strbuf_puts(out, name);
-			iface_labels(out, &s->ifaces[i].key, f);
-			put_value(out, bytes ? v->bytes[f] : v->packets[f]);
+/* Accounts of interfaces ever seen in the table, by ifindex and direction. */
+static size_t iface_order(const struct series_store *st, uint32_t *idx)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < st->n_accts; i++)
+		if (st->accts[i].created > 0)
+			idx[n++] = (uint32_t)i;
+	for (size_t i = 1; i < n; i++)	/* a handful: insertion sort */
+		for (size_t j = i; j > 0 && st->accts[idx[j - 1]].id > st->accts[idx[j]].id; j--) {
+			uint32_t t = idx[j];
+
+			idx[j] = idx[j - 1];
+			idx[j - 1] = t;
 		}
+	return n;
 }
 
-static void render_ifaces(struct strbuf *out, struct snapshot *s)
+static size_t iface_label(const struct iface_acct *a, int family, struct expo_label *l)
 {
-	if (s->n_ifaces > 1)
-		qsort(s->ifaces, s->n_ifaces, sizeof(*s->ifaces), cmp_iface);
-	family_header(out, "tcflow_interface_bytes_total", "counter",
-		      "Bytes of all frames per interface, direction and family (ipv4, ipv6, other); never evicted.");
-	render_iface_family(out, s, "tcflow_interface_bytes_total", 1);
-	family_header(out, "tcflow_interface_packets_total", "counter",
-		      "Packets per interface, direction and family (ipv4, ipv6, other); never evicted.");
-	render_iface_family(out, s, "tcflow_interface_packets_total", 0);
-	family_header(out, "tcflow_interface_malformed_packets_total", "counter",
-		      "IPv4 and IPv6 packets too broken to be counted as a flow.");
-	for (size_t i = 0; i < s->n_ifaces; i++) {
-		strbuf_puts(out, "tcflow_interface_malformed_packets_total");
-		iface_labels(out, &s->ifaces[i].key, -1);
-		put_value(out, s->ifaces[i].val.malformed);
+	l[0] = (struct expo_label){ "interface", a->ifname };
+	l[1] = (struct expo_label){ "direction", direction_name((unsigned)(a->id & 0xff)) };
+	if (family < 0)
+		return 2;
+	l[2] = (struct expo_label){ "family", family_name((unsigned)family) };
+	return 3;
+}
+
+enum iface_value_kind { IV_BYTES, IV_PACKETS, IV_MALFORMED, IV_UNACC_BYTES, IV_UNACC_PACKETS };
+
+static uint64_t iface_value(const struct iface_acct *a, enum iface_value_kind kind, int f)
+{
+	switch (kind) {
+	case IV_BYTES: return a->last.bytes[f];
+	case IV_PACKETS: return a->last.packets[f];
+	case IV_MALFORMED: return a->last.malformed;
+	case IV_UNACC_BYTES: return a->unaccounted[1];
+	default: return a->unaccounted[0];
 	}
 }
 
-static void render_health(struct strbuf *out, const struct snapshot *s)
+static void iface_family(struct expo *e, const struct series_store *st, const uint32_t *idx,
+			 size_t n, const char *name, enum iface_value_kind kind, const char *help)
 {
-	static const char *const loss_maps[] = { "flows", "interfaces" };
+	int per_family = kind == IV_BYTES || kind == IV_PACKETS;
+	struct expo_label l[3];
 
-	family_header(out, "tcflow_map_update_failures_total", "counter",
-		      "Packets the kernel could not add to a map (its count is lost), by map.");
+	expo_family(e, name, EXPO_COUNTER, help);
+	for (size_t i = 0; i < n; i++) {
+		const struct iface_acct *a = &st->accts[idx[i]];
+
+		for (int f = 0; f < (per_family ? TCFLOW_FAM_MAX : 1); f++) {
+			size_t nl = iface_label(a, per_family ? f : -1, l);
+
+			expo_counter_l(e, l, nl, iface_value(a, kind, f), a->created);
+		}
+	}
+}
+
+static void render_ifaces(struct expo *e, const struct series_store *st)
+{
+	uint32_t *idx = calloc(st->n_accts ? st->n_accts : 1, sizeof(*idx));
+	size_t n = idx ? iface_order(st, idx) : 0;
+
+	iface_family(e, st, idx, n, "tcflow_interface_bytes", IV_BYTES,
+		     "Bytes of all frames per interface, direction and family (ipv4, ipv6, other); never evicted.");
+	iface_family(e, st, idx, n, "tcflow_interface_packets", IV_PACKETS,
+		     "Packets per interface, direction and family (ipv4, ipv6, other); never evicted.");
+	iface_family(e, st, idx, n, "tcflow_interface_malformed_packets", IV_MALFORMED,
+		     "IPv4 and IPv6 packets too broken to be counted as a flow.");
+	iface_family(e, st, idx, n, "tcflow_flow_unaccounted_bytes", IV_UNACC_BYTES,
+		     "IPv4 and IPv6 bytes of an interface that no read of a flow explains (a flow evicted before it was read, a malformed packet, a failed insert); part of the fold series.");
+	iface_family(e, st, idx, n, "tcflow_flow_unaccounted_packets", IV_UNACC_PACKETS,
+		     "IPv4 and IPv6 packets of an interface that no read of a flow explains; part of the fold series.");
+	free(idx);
+}
+
+static void render_table(struct expo *e, const struct render_input *in)
+{
+	const struct snapshot *s = in->snap;
+
+	gauge1(e, "tcflow_flows", "Entries in the kernel's flow table.", s->n_flows);
+	gauge1(e, "tcflow_flow_table_max_entries",
+	       "Size of the flow table (--flow.max-entries): when full, the least recently used flow is evicted.",
+	       in->flow_max_entries);
+	counter1(e, "tcflow_flow_inserts", "Flows the kernel added to the flow table.",
+		 s->losses[TCFLOW_STAT_FLOW_INSERTS], in->start_time);
+	counter1(e, "tcflow_flows_expired", "Flows deleted after --flow.idle-timeout without packets.",
+		 in->expired, in->start_time);
+	counter1(e, "tcflow_flow_evictions_estimated",
+		 "Flows the full table evicted (inserted, minus present, minus expired); what they held since their last read is in tcflow_flow_unaccounted_*.",
+		 in->evictions, in->start_time);
+}
+
+static void read_health(struct expo *e, const struct snapshot *s, double start)
+{
+	static const char *const maps[] = { "flows", "interfaces", "losses" };
+	const int ok[] = { s->flows_ok, s->ifaces_ok, s->losses_ok };
+	struct expo_label l;
+
+	expo_family(e, "tcflow_map_update_failures", EXPO_COUNTER,
+		    "Packets the kernel could not add to a map (its count is lost), by map.");
 	for (int i = 0; i <= TCFLOW_LOSS_IFACE_UPDATE; i++) {
-		strbuf_printf(out, "tcflow_map_update_failures_total{map=\"%s\"}", loss_maps[i]);
-		put_value(out, s->losses[i]);
+		l = (struct expo_label){ "map", maps[i] };
+		expo_counter_l(e, &l, 1, s->losses[i], start);
 	}
-	family_header(out, "tcflow_scrape_success", "gauge",
-		      "Whether reading a map succeeded in this scrape (1) or failed (0).");
-	strbuf_printf(out, "tcflow_scrape_success{map=\"flows\"} %d\n", s->flows_ok);
-	strbuf_printf(out, "tcflow_scrape_success{map=\"interfaces\"} %d\n", s->ifaces_ok);
-	strbuf_printf(out, "tcflow_scrape_success{map=\"losses\"} %d\n", s->losses_ok);
-	family_header(out, "tcflow_build_info", "gauge",
-		      "A metric with a constant '1' value labeled by the versions tcflow_exporter was built with.");
-	strbuf_printf(out, "tcflow_build_info{version=\"%s\",libbpf=\"%s\"} 1\n",
-		      PACKAGE_VERSION, libbpf_version_string() + 1);
+	expo_family(e, "tcflow_scrape_success", EXPO_GAUGE,
+		    "Whether reading a map succeeded in this scrape (1) or failed (0).");
+	for (int i = 0; i < 3; i++) {
+		l = (struct expo_label){ "map", maps[i] };
+		expo_gauge_u64(e, &l, 1, (uint64_t)ok[i]);
+	}
 }
 
-void render_exposition(struct strbuf *out, const struct render_input *in)
+static void build_info(struct expo *e)
 {
-	struct snapshot *s = in->snap;
+	const struct expo_label l[] = {
+		{ "version", PACKAGE_VERSION }, { "libbpf", libbpf_version_string() + 1 },
+	};
 
-	struct label_set full;
+	expo_family(e, "tcflow_build_info", EXPO_GAUGE,
+		    "A metric with a constant '1' value labeled by the versions tcflow_exporter was built with.");
+	expo_gauge_u64(e, l, 2, 1);
+}
 
-	if (!in->labels)
-		label_set_default(&full);
-	render_flows(out, in, in->labels ? in->labels : &full);
-	render_ifaces(out, s);
-	render_health(out, s);
+static void render_events(struct expo *e, const struct hub_stats *h, uint64_t ring_full,
+			  double start)
+{
+	static const char *const reasons[] = { "ring_full", "client_slow", "undecodable" };
+	const uint64_t dropped[] = { ring_full, h->dropped_client, h->dropped_undecodable };
+	struct expo_label l[2];
+
+	counter1(e, "tcflow_events", "Raw packet events read from the kernel's ring buffer.",
+		 h->events_total, start);
+	expo_family(e, "tcflow_events_dropped", EXPO_COUNTER,
+		    "Events lost: ring_full in the kernel, client_slow for a subscriber that fell behind, undecodable records.");
+	for (int i = 0; i < 3; i++) {
+		l[0] = (struct expo_label){ "reason", reasons[i] };
+		expo_counter_l(e, l, 1, dropped[i], start);
+	}
+	gauge1(e, "tcflow_event_subscribers", "Clients of /events and --events.stdout now reading events.",
+	       (uint64_t)h->n_subs);
+	expo_family(e, "tcflow_packet_size_bytes", EXPO_HISTOGRAM,
+		    "Sizes of the packets that raised events (a sample, see --events.sample).");
+	for (int i = 0; i < h->n_hist; i++) {
+		const struct size_histogram *s = &h->hist[i];
+		char ifname[IF_NAMESIZE];
+
+		l[0] = (struct expo_label){ "interface", ifnames_get(s->ifindex, ifname) };
+		l[1] = (struct expo_label){ "direction", direction_name(s->direction) };
+		expo_histogram(e, l, 2, hub_bucket_le, PKT_SIZE_BUCKETS - 1, s->buckets, s->sum,
+			       start);
+	}
+}
+
+static void render_process(struct expo *e, const struct process_stats *ps)
+{
+	expo_family(e, "process_cpu_seconds", EXPO_COUNTER,
+		    "Total user and system CPU time spent in seconds.");
+	expo_counter_f(e, NULL, 0, ps->cpu_seconds, ps->start_time_seconds);
+	expo_family(e, "process_max_fds", EXPO_GAUGE, "Maximum number of open file descriptors.");
+	expo_gauge(e, NULL, 0, ps->max_fds);
+	expo_family(e, "process_open_fds", EXPO_GAUGE, "Number of open file descriptors.");
+	expo_gauge(e, NULL, 0, ps->open_fds);
+	expo_family(e, "process_resident_memory_bytes", EXPO_GAUGE, "Resident memory size in bytes.");
+	expo_gauge(e, NULL, 0, ps->resident_memory_bytes);
+	expo_family(e, "process_start_time_seconds", EXPO_GAUGE,
+		    "Start time of the process since unix epoch in seconds.");
+	expo_gauge(e, NULL, 0, ps->start_time_seconds);
+	expo_family(e, "process_virtual_memory_bytes", EXPO_GAUGE, "Virtual memory size in bytes.");
+	expo_gauge(e, NULL, 0, ps->virtual_memory_bytes);
+}
+
+void render_exposition(struct strbuf *out, enum expo_format format,
+		       const struct render_input *in)
+{
+	struct expo e;
+	const uint32_t *order = series_order(in->series);
+
+	expo_init(&e, out, format);
+	flow_families(&e, in->series, order);
+	series_health(&e, in->series, in->start_time);
+	render_table(&e, in);
+	render_ifaces(&e, in->series);
+	read_health(&e, in->snap, in->start_time);
+	build_info(&e);
 	if (in->hub)
-		hub_render(in->hub, out, s->losses[TCFLOW_LOSS_EVENT_RESERVE]);
-	family_header(out, "tcflow_scrape_duration_seconds", "gauge",
-		      "Seconds this scrape spent reading the kernel's maps.");
-	strbuf_printf(out, "tcflow_scrape_duration_seconds %.9f\n", in->read_seconds);
+		render_events(&e, in->hub, in->snap->losses[TCFLOW_LOSS_EVENT_RESERVE],
+			      in->start_time);
+	expo_family(&e, "tcflow_scrape_duration_seconds", EXPO_GAUGE,
+		    "Seconds this scrape spent reading the kernel's maps.");
+	expo_gauge(&e, NULL, 0, in->read_seconds);
 	if (in->proc)
-		process_stats_render(out, in->proc);
+		render_process(&e, in->proc);
+	expo_finish(&e);
 }

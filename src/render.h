@@ -1,29 +1,32 @@
-/* The Prometheus text exposition (format 0.0.4) of one snapshot. */
+/*
+ * What /metrics shows, family by family, from plain values: the series
+ * store, one read of the kernel's tables, the event hub's counts and the
+ * process' own. Writes through expo.c in either format.
+ */
 #ifndef TCFLOW_RENDER_H
 #define TCFLOW_RENDER_H
 
-#include "aggregate.h"
+#include <stdint.h>
 #include "events.h"
+#include "expo.h"
 #include "map_reader.h"
 #include "process_metrics.h"
+#include "series.h"
 #include "strbuf.h"
 
 struct render_input {
-	struct snapshot *snap;		/* flows are sorted in place */
+	struct series_store *series;
+	const struct snapshot *snap;	/* losses, table entries, read health */
 	const struct process_stats *proc;	/* NULL leaves process_* out */
+	const struct hub_stats *hub;	/* NULL when events are off */
 	double read_seconds;		/* time spent reading the maps */
-	struct event_hub *hub;		/* NULL when events are off */
 	uint64_t flow_max_entries;	/* size of the flow table */
-	const struct label_set *labels;	/* NULL: the full 5-tuple */
-	struct flow_expiry *expiry;	/* NULL without idle expiry */
-	uint64_t *evictions;	/* the estimate so far, kept monotonic; may be NULL */
+	uint64_t expired;		/* flows the idle sweeper deleted */
+	uint64_t evictions;		/* estimate, kept monotonic by the caller */
+	double start_time;		/* unix time the exporter started */
 };
 
-void render_exposition(struct strbuf *out, const struct render_input *in);
-/* Sorts flows by interface, direction, family, protocol, addresses, ports:
- * stable output that diffs well between scrapes. */
-void render_sort_flows(struct snapshot *snap);
-/* qsort comparator of flow entries in that order. */
-int render_cmp_flow(const void *a, const void *b);
+void render_exposition(struct strbuf *out, enum expo_format format,
+		       const struct render_input *in);
 
 #endif

@@ -5,20 +5,30 @@
 #include <time.h>
 #include <zlib.h>
 
-#include "process_metrics.h"
+#include "events.h"
 #include "flow_expiry.h"
+#include "log.h"
+#include "process_metrics.h"
 #include "render.h"
 
-static double now_seconds(void)
+static double clock_seconds(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t monotonic_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 void scraper_init(struct scraper *s, int flows_fd, int ifaces_fd, int losses_fd,
-		  int exporter_metrics)
+		  int exporter_metrics, const struct label_set *labels)
 {
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_init(&s->lock, NULL);
@@ -27,6 +37,8 @@ void scraper_init(struct scraper *s, int flows_fd, int ifaces_fd, int losses_fd,
 	s->ifaces_fd = ifaces_fd;
 	s->losses_fd = losses_fd;
 	s->exporter_metrics = exporter_metrics;
+	s->start_time = clock_seconds(CLOCK_REALTIME);
+	series_init(&s->series, labels);
 }
 
 static void body_free(struct scrape_body *b)
@@ -35,8 +47,6 @@ static void body_free(struct scrape_body *b)
 		return;
 	strbuf_free(&b->text);
 	strbuf_free(&b->gzip);
-	strbuf_free(&b->om);
-	strbuf_free(&b->om_gzip);
 	free(b);
 }
 
@@ -45,6 +55,7 @@ void scraper_destroy(struct scraper *s)
 	body_free(s->latest);
 	body_free(s->spare);
 	snapshot_free(&s->snap);
+	series_free(&s->series);
 	pthread_cond_destroy(&s->done);
 	pthread_mutex_destroy(&s->lock);
 }
@@ -61,16 +72,46 @@ static void release(struct scraper *s, struct scrape_body *b)
 	body_free(b);
 }
 
-/* Runs without the lock: s->running keeps it the only walker of s->snap.
- * b is a body to reuse, or NULL. */
-static struct scrape_body *render_new(struct scraper *s, struct scrape_body *b,
-				      double started)
+/* Every flow the kernel inserted is still there, expired by us, or was
+ * evicted by the LRU: evictions = inserts - entries - expired. A partial
+ * read would make a flow look evicted, and the estimate never goes down. */
+static void estimate_evictions(struct scraper *s, uint64_t expired)
+{
+	uint64_t inserts = s->snap.losses[TCFLOW_STAT_FLOW_INSERTS];
+	uint64_t known = s->snap.n_flows + expired;
+	uint64_t gone = inserts > known ? inserts - known : 0;
+
+	if (s->snap.flows_ok && s->snap.losses_ok && gone > s->evictions)
+		s->evictions = gone;
+}
+
+/* Reads the maps and folds them into the series. Runs without the lock:
+ * s->running keeps it the only writer of s->snap and s->series. */
+static double read_tables(struct scraper *s)
+{
+	double started = clock_seconds(CLOCK_MONOTONIC), took;
+
+	if (s->expiry)
+		flow_expiry_begin_read(s->expiry);
+	snapshot_read(&s->snap, s->flows_fd, s->ifaces_fd, s->losses_fd);
+	if (s->expiry)
+		flow_expiry_end_read(s->expiry);
+	took = clock_seconds(CLOCK_MONOTONIC) - started;
+	if (series_update(&s->series, &s->snap, monotonic_ns(), clock_seconds(CLOCK_REALTIME)))
+		pr_warn("out of memory while updating the series: the next scrape catches up\n");
+	estimate_evictions(s, s->expiry ? flow_expiry_count(s->expiry) : 0);
+	return took;
+}
+
+/* b is a body to reuse, or NULL. */
+static struct scrape_body *scrape_new(struct scraper *s, struct scrape_body *b,
+				      enum scrape_format format)
 {
 	struct process_stats ps;
-	struct render_input in = { .snap = &s->snap, .hub = s->hub,
+	struct hub_stats *hub = NULL;
+	struct render_input in = { .series = &s->series, .snap = &s->snap,
 				   .flow_max_entries = s->flow_max_entries,
-				   .labels = s->labels, .expiry = s->expiry,
-				   .evictions = &s->evictions };
+				   .start_time = s->start_time };
 
 	if (!b)
 		b = calloc(1, sizeof(*b));
@@ -78,19 +119,17 @@ static struct scrape_body *render_new(struct scraper *s, struct scrape_body *b,
 		return NULL;
 	strbuf_reset(&b->text);
 	strbuf_reset(&b->gzip);
-	strbuf_reset(&b->om);
-	strbuf_reset(&b->om_gzip);
-	if (s->expiry)
-		flow_expiry_begin_read(s->expiry, &s->snap);
-	snapshot_read(&s->snap, s->flows_fd, s->ifaces_fd, s->losses_fd);
-	if (s->expiry)
-		flow_expiry_end_read(s->expiry);
-	in.read_seconds = now_seconds() - started;
+	b->format = format;
+	in.read_seconds = read_tables(s);
+	in.expired = s->expiry ? flow_expiry_count(s->expiry) : 0;
+	in.evictions = s->evictions;
 	if (s->exporter_metrics && process_stats_read(&ps) == 0)
 		in.proc = &ps;
-	render_exposition(&b->text, &in);
-	if (s->expiry)
-		flow_expiry_return(s->expiry, &s->snap);
+	if (s->hub && (hub = malloc(sizeof(*hub))))
+		hub_snapshot(s->hub, hub);
+	in.hub = hub;
+	render_exposition(&b->text, (enum expo_format)format, &in);
+	free(hub);
 	if (b->text.oom) {
 		body_free(b);
 		return NULL;
@@ -99,23 +138,29 @@ static struct scrape_body *render_new(struct scraper *s, struct scrape_body *b,
 	return b;
 }
 
-/* Called with the lock held: the result of the scrape in progress, or a
- * new scrape of our own when none is running. */
-static struct scrape_body *latest_or_new(struct scraper *s)
+/* Called with the lock held: the result of a scrape in this format that
+ * started after the request arrived, shared with others where one runs. */
+static struct scrape_body *latest_or_new(struct scraper *s, enum scrape_format format)
 {
 	unsigned long gen = s->generation;
-	struct scrape_body *b = s->spare;
+	struct scrape_body *b;
 
-	if (s->running) {
-		/* Share the walk already under way instead of starting another. */
-		while (s->generation == gen)
+	while (s->running) {
+		int same = s->running_format == format;
+
+		while (s->running && s->generation == gen)
 			pthread_cond_wait(&s->done, &s->lock);
-		return s->latest;
+		/* Share the walk that was under way, if it spoke our format. */
+		if (same && s->generation != gen && s->latest && s->latest->format == format)
+			return s->latest;
+		gen = s->generation;
 	}
 	s->running = 1;
+	s->running_format = format;
+	b = s->spare;
 	s->spare = NULL;
 	pthread_mutex_unlock(&s->lock);
-	b = render_new(s, b, now_seconds());
+	b = scrape_new(s, b, format);
 	pthread_mutex_lock(&s->lock);
 	if (b) {
 		if (s->latest)
@@ -128,22 +173,14 @@ static struct scrape_body *latest_or_new(struct scraper *s)
 	return b;
 }
 
-/* Called with the lock held: makes the variant a request needs, once. */
-static int make_variant(struct scrape_body *b, enum scrape_format format, int gzip)
+/* Called with the lock held: the gzip variant, made once per body. A
+ * failed variant is emptied, never cached half made. */
+static int make_gzip(struct scrape_body *b)
 {
-	const struct strbuf *src = format == FORMAT_OPENMETRICS ? &b->om : &b->text;
-	struct strbuf *gz = format == FORMAT_OPENMETRICS ? &b->om_gzip : &b->gzip;
-
-	/* A failed variant is emptied, never cached half made. */
-	if (format == FORMAT_OPENMETRICS && !b->om.len &&
-	    openmetrics_from_text(&b->text, &b->om)) {
-		strbuf_reset(&b->om);
-		return -1;
-	}
-	if (!gzip || gz->len)
+	if (b->gzip.len)
 		return 0;
-	if (gzip_compress(src, gz)) {
-		strbuf_reset(gz);
+	if (gzip_compress(&b->text, &b->gzip)) {
+		strbuf_reset(&b->gzip);
 		return -1;
 	}
 	return 0;
@@ -152,34 +189,8 @@ static int make_variant(struct scrape_body *b, enum scrape_format format, int gz
 const struct strbuf *scrape_payload(const struct scrape_body *b, enum scrape_format format,
 				    int gzip)
 {
-	if (format == FORMAT_OPENMETRICS)
-		return gzip ? &b->om_gzip : &b->om;
+	(void)format;	/* a body has one format: the one it was made in */
 	return gzip ? &b->gzip : &b->text;
-}
-
-int openmetrics_from_text(const struct strbuf *text, struct strbuf *om)
-{
-	const char *p = text->data, *end = text->data + text->len;
-
-	strbuf_reset(om);
-	strbuf_reserve(om, text->len + 16);
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-		const char *total = len > 8 && (!strncmp(p, "# HELP ", 7) || !strncmp(p, "# TYPE ", 7)) ?
-				    strstr(p + 7, "_total ") : NULL;
-
-		/* Only metadata lines change: "# HELP x_total ..." -> "# HELP x ...". */
-		if (total && total < p + len && !memchr(p + 7, ' ', (size_t)(total - p - 7))) {
-			strbuf_append(om, p, (size_t)(total - p));
-			strbuf_append(om, total + 6, len - (size_t)(total + 6 - p));
-		} else {
-			strbuf_append(om, p, len);
-		}
-		p += len;
-	}
-	strbuf_puts(om, "# EOF\n");
-	return om->oom ? -1 : 0;
 }
 
 struct scrape_body *scraper_get(struct scraper *s, enum scrape_format format, int gzip)
@@ -187,8 +198,8 @@ struct scrape_body *scraper_get(struct scraper *s, enum scrape_format format, in
 	struct scrape_body *b;
 
 	pthread_mutex_lock(&s->lock);
-	b = latest_or_new(s);
-	if (b && make_variant(b, format, gzip))
+	b = latest_or_new(s, format);
+	if (b && gzip && make_gzip(b))
 		b = NULL;
 	if (b)
 		b->refs++;

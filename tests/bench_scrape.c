@@ -1,14 +1,17 @@
 /*
- * bench_scrape: how the exporter scales with the flow table. Fills the
- * table with N flows by batch map writes, then times one scrape as the
- * exporter does it (batch read, aggregate, render) and gzip, and reports
- * response sizes and peak memory. With --percpu the table is an LRU
- * per-CPU hash instead, to compare. --packet-ns also times the ingress
- * program per packet with BPF_PROG_TEST_RUN (repeat), on a flow that is
- * in the table and on one that is not.
+ * bench_scrape: what a scrape costs against the flow table's size. Fills
+ * the table with N flows by batch map writes, then times, in the same run,
+ * a bare batch read of the table (the floor: bpf_map_lookup_batch into one
+ * buffer) and a scrape as the exporter makes it (read the tables, fold the
+ * deltas into the series, render text), and gzip of the result; prints the
+ * ratios to the floor, the response size and peak RSS. Values change
+ * between rounds, as they do between scrapes; the last of three rounds is
+ * reported (buffers reused: the steady state).
+ * Usage: bench_scrape N [--labels=SPEC] [--max-series=M]
  * Run by scripts/bench-scrape.sh; one process per size so that peak RSS is
  * that size's own.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,7 @@
 #include "map_reader.h"
 #include "render.h"
 #include "scrape.h"
+#include "series.h"
 #include "tcflow.skel.h"
 
 #define CHUNK 8192
@@ -47,9 +51,9 @@ static void make_key(struct flow_key *k, uint32_t i)
 	k->dst_port = (uint16_t)(i % 7 ? 443 : 53);
 }
 
-static int fill(int fd, uint32_t n, int ncpu)
+static int fill(int fd, uint32_t n, uint64_t round)
 {
-	size_t vsize = ncpu ? (size_t)ncpu * sizeof(struct flow_value) : sizeof(struct flow_value);
+	size_t vsize = sizeof(struct flow_value);
 	struct flow_key *keys = calloc(CHUNK, sizeof(*keys));
 	char *vals = calloc(CHUNK, vsize);
 
@@ -60,7 +64,7 @@ static int fill(int fd, uint32_t n, int ncpu)
 			struct flow_value *v = (struct flow_value *)(vals + i * vsize);
 
 			make_key(&keys[i], base + i);
-			v->packets = 1 + (base + i) % 1000;
+			v->packets = 1 + (base + i) % 1000 + round * ((base + i) % 3);
 			v->bytes = v->packets * 700;
 		}
 		if (bpf_map_update_batch(fd, keys, vals, &count, NULL)) {
@@ -73,112 +77,96 @@ static int fill(int fd, uint32_t n, int ncpu)
 	return 0;
 }
 
-/* The per-CPU table, summed the way a per-CPU exporter would have to. */
-static int sum_percpu(void *ctx, const void *key, const void *value)
+/* The floor: the table read in batches into one buffer, nothing else. */
+static double bare_read(int fd, uint32_t n, struct flow_key *keys, struct flow_value *vals)
 {
-	struct snapshot *s = ctx;
-	const struct flow_value *v = value;
-	struct flow_entry e = { 0 };
-	int ncpu = libbpf_num_possible_cpus();
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint64_t token = 0;
+	uint32_t got = 0, count;
+	double t0 = now();
+	int first = 1;
 
-	memcpy(&e.key, key, sizeof(e.key));
-	for (int c = 0; c < ncpu; c++) {
-		e.val.packets += v[c].packets;
-		e.val.bytes += v[c].bytes;
+	for (;;) {
+		int rc;
+
+		count = n + 1024 - got;
+		if (count > 65536)
+			count = 65536;
+		rc = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys + got, vals + got,
+					  &count, &opts);
+		got += count;
+		first = 0;
+		if (rc && errno == ENOENT)
+			break;	/* the last batch */
+		if (rc)
+			return -1;
 	}
-	if (s->n_flows == s->cap_flows) {
-		s->cap_flows = s->cap_flows ? s->cap_flows * 2 : 1024;
-		s->flows = realloc(s->flows, s->cap_flows * sizeof(*s->flows));
-	}
-	s->flows[s->n_flows++] = e;
-	return 0;
+	return now() - t0;
 }
 
-static double packet_ns(struct tcflow *skel, int existing)
+static int arg_of(int argc, char **argv, const char *name, const char **val)
 {
-	unsigned char frame[106] = { 0 };
-	struct __sk_buff ctx = { 0 };
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = sizeof(frame),
-		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = existing ? 1000000 : 1);
-	double total = 0;
-	int runs = existing ? 1 : 20000;
+	size_t len = strlen(name);
 
-	frame[12] = 0x08;		/* IPv4 */
-	frame[14] = 0x45;
-	frame[23] = 17;			/* UDP */
-	frame[26] = 198; frame[27] = 18; frame[30] = 198; frame[31] = 19;
-	frame[34] = 0x9c; frame[35] = 0x40; frame[36] = 0; frame[37] = 53;
-	for (int r = 0; r < runs; r++) {
-		/* A new flow every run: the insert path, with LRU eviction. */
-		frame[29] = (unsigned char)r;
-		frame[28] = (unsigned char)(r >> 8);
-		if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.tcflow_ingress), &opts))
-			return -1;
-		total += opts.duration;
-	}
-	return total / runs;
+	for (int i = 2; i < argc; i++)
+		if (!strncmp(argv[i], name, len)) {
+			*val = argv[i] + len;
+			return 1;
+		}
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 10000;
-	int percpu = argc > 2 && !strcmp(argv[2], "--percpu");
-	uint32_t max_series = argc > 2 && !strncmp(argv[argc - 1], "--max-series=", 13) ?
-			      (uint32_t)strtoul(argv[argc - 1] + 13, NULL, 10) : 0;
+	const char *labels = "full", *cap = "0";
 	struct label_set ls;
 	struct loader_opts lo = { .flow_max_entries = n + n / 4 + 1024, .replay = 0 };
-	struct snapshot snap = { 0 };
+	struct scraper sc;
+	struct render_input in = { .flow_max_entries = lo.flow_max_entries, .start_time = 1 };
 	struct strbuf text = { 0 }, gz = { 0 };
-	struct render_input in = { .snap = &snap, .flow_max_entries = lo.flow_max_entries };
+	struct flow_key *keys = calloc(n + 1024, sizeof(*keys));
+	struct flow_value *vals = calloc(n + 1024, sizeof(*vals));
 	struct tcflow *skel;
 	struct rusage ru;
-	double t0, t1, t2, t3, t4;
-	int fd, ncpu = libbpf_num_possible_cpus();
+	char err[256];
+	double floor = 0, scrape = 0, zip = 0, t0;
 
+	arg_of(argc, argv, "--labels=", &labels);
+	arg_of(argc, argv, "--max-series=", &cap);
 	label_set_default(&ls);
-	ls.max_series = max_series;
-	in.labels = &ls;
-	skel = percpu ? NULL : bpf_loader_load(&lo);
-	if (percpu) {
-		/* Same program, the table as an LRU per-CPU hash. */
-		skel = tcflow__open();
-		bpf_map__set_type(skel->maps.flows, BPF_MAP_TYPE_LRU_PERCPU_HASH);
-		bpf_map__set_max_entries(skel->maps.flows, lo.flow_max_entries);
-		if (tcflow__load(skel)) {
-			fprintf(stderr, "load failed\n");
-			return 1;
-		}
+	ls.max_series = (uint32_t)strtoul(cap, NULL, 10);
+	if (label_set_parse(&ls, labels, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
 	}
-	if (!skel)
+	skel = bpf_loader_load(&lo);
+	if (!skel || !keys || !vals)
 		return 1;
-	fd = bpf_map__fd(skel->maps.flows);
-	if (fill(fd, n, percpu ? ncpu : 0))
-		return 1;
-	/* Twice: the exporter reuses its buffers from scrape to scrape, so the
-	 * second scrape, without first-touch page faults, is the steady state. */
-	for (int round = 0; round < 2; round++) {
-		snap.n_flows = 0;
+	scraper_init(&sc, bpf_map__fd(skel->maps.flows), bpf_map__fd(skel->maps.iface_stats),
+		     bpf_map__fd(skel->maps.losses), 0, &ls);
+	in.series = &sc.series;
+	in.snap = &sc.snap;
+	for (uint64_t round = 0; round < 3; round++) {
+		if (fill(sc.flows_fd, n, round))
+			return 1;
+		floor = bare_read(sc.flows_fd, n, keys, vals);
 		strbuf_reset(&text);
 		t0 = now();
-		if (percpu)
-			map_drain(fd, sizeof(struct flow_key), ncpu * sizeof(struct flow_value),
-				  sum_percpu, &snap);
-		else
-			map_read_flows(fd, &snap);
-		t1 = now();
-		map_read_ifaces(bpf_map__fd(skel->maps.iface_stats), &snap);
-		map_read_losses(bpf_map__fd(skel->maps.losses), &snap);
-		t2 = now();
-		render_exposition(&text, &in);
-		t3 = now();
+		snapshot_read(&sc.snap, sc.flows_fd, sc.ifaces_fd, sc.losses_fd);
+		series_update(&sc.series, &sc.snap, (round + 1) * 1000000000ULL, 1.0 + (double)round);
+		render_exposition(&text, EXPO_TEXT, &in);
+		scrape = now() - t0;
+		t0 = now();
 		gzip_compress(&text, &gz);
-		t4 = now();
+		zip = now() - t0;
 	}
 	getrusage(RUSAGE_SELF, &ru);
-	printf("%s%s %u flows: read %.3f s, render %.3f s, scrape %.3f s, gzip %.3f s, "
-	       "%zu bytes (%zu gzip), peak RSS %ld MiB, packet %.0f ns (known flow) %.0f ns (new flow)\n",
-	       percpu ? "lru-percpu" : "lru", max_series ? " max-series" : "", n, t1 - t0, t3 - t2, (t1 - t0) + (t3 - t2), t4 - t3,
-	       text.len, gz.len, ru.ru_maxrss / 1024, packet_ns(skel, 1), packet_ns(skel, 0));
+	printf("%u flows, labels %s, max-series %s: floor %.3f s, scrape %.3f s (%.2fx), "
+	       "with gzip %.3f s (%.2fx), %zu series, %zu bytes (%zu gzip), peak RSS %ld MiB\n",
+	       n, labels, cap, floor, scrape, scrape / floor, scrape + zip, (scrape + zip) / floor,
+	       sc.series.n_series, text.len, gz.len, ru.ru_maxrss / 1024);
+	scraper_destroy(&sc);
 	bpf_loader_destroy(skel);
 	return 0;
 }

@@ -1,0 +1,192 @@
+#include "expo.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "labels.h"
+
+static const char *const type_names[] = {
+	[EXPO_COUNTER] = "counter", [EXPO_GAUGE] = "gauge", [EXPO_HISTOGRAM] = "histogram",
+};
+
+void expo_init(struct expo *e, struct strbuf *out, enum expo_format format)
+{
+	memset(e, 0, sizeof(*e));
+	e->out = out;
+	e->format = format;
+}
+
+/* OpenMetrics escapes a double quote in HELP too; text 0.0.4 must not. */
+static void help_text(struct expo *e, const char *help)
+{
+	if (e->format == EXPO_OPENMETRICS)
+		label_escape(e->out, help);
+	else
+		help_escape(e->out, help);
+}
+
+/* The text format names a counter family by its sample (x_total);
+ * OpenMetrics by the bare name. */
+static void meta_name(struct expo *e)
+{
+	strbuf_puts(e->out, e->family);
+	if (e->type == EXPO_COUNTER && e->format == EXPO_TEXT)
+		strbuf_puts(e->out, "_total");
+}
+
+void expo_family(struct expo *e, const char *name, enum expo_type type, const char *help)
+{
+	e->family = name;
+	e->type = type;
+	strbuf_puts(e->out, "# HELP ");
+	meta_name(e);
+	strbuf_putc(e->out, ' ');
+	help_text(e, help);
+	strbuf_puts(e->out, "\n# TYPE ");
+	meta_name(e);
+	strbuf_putc(e->out, ' ');
+	strbuf_puts(e->out, type_names[type]);
+	strbuf_putc(e->out, '\n');
+}
+
+void expo_use(struct expo *e, const char *name, enum expo_type type)
+{
+	e->family = name;
+	e->type = type;
+}
+
+void expo_label_text(struct strbuf *sb, const struct expo_label *l, size_t n)
+{
+	if (!n)
+		return;
+	strbuf_putc(sb, '{');
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strbuf_putc(sb, ',');
+		strbuf_puts(sb, l[i].name);
+		strbuf_append(sb, "=\"", 2);
+		label_escape(sb, l[i].value);
+		strbuf_putc(sb, '"');
+	}
+	strbuf_putc(sb, '}');
+}
+
+static void sample_name(struct expo *e, const char *suffix, const char *labels, size_t len)
+{
+	strbuf_puts(e->out, e->family);
+	strbuf_puts(e->out, suffix);
+	strbuf_append(e->out, labels, len);
+	strbuf_putc(e->out, ' ');
+}
+
+static void end_u64(struct expo *e, uint64_t v)
+{
+	strbuf_put_u64(e->out, v);
+	strbuf_putc(e->out, '\n');
+}
+
+/* OpenMetrics' x_created: when the counter started at zero. The text
+ * format has no place for it. */
+static void created_line(struct expo *e, const struct expo_label *l, size_t n, double created)
+{
+	if (e->format != EXPO_OPENMETRICS || created <= 0)
+		return;
+	strbuf_puts(e->out, e->family);
+	strbuf_puts(e->out, "_created");
+	expo_label_text(e->out, l, n);
+	strbuf_printf(e->out, " %.3f\n", created);
+}
+
+void expo_counter(struct expo *e, const char *labels, size_t len, uint64_t v, double created)
+{
+	sample_name(e, "_total", labels, len);
+	end_u64(e, v);
+	if (e->format != EXPO_OPENMETRICS || created <= 0)
+		return;
+	sample_name(e, "_created", labels, len);
+	strbuf_printf(e->out, "%.3f\n", created);
+}
+
+void expo_counter_l(struct expo *e, const struct expo_label *l, size_t n, uint64_t v,
+		    double created)
+{
+	struct strbuf sb = { 0 };
+
+	expo_label_text(&sb, l, n);
+	if (!sb.oom)
+		expo_counter(e, sb.data ? sb.data : "", sb.len, v, created);
+	strbuf_free(&sb);
+}
+
+void expo_counter_f(struct expo *e, const struct expo_label *l, size_t n, double v,
+		    double created)
+{
+	strbuf_puts(e->out, e->family);
+	strbuf_puts(e->out, "_total");
+	expo_label_text(e->out, l, n);
+	strbuf_printf(e->out, " %.17g\n", v);
+	created_line(e, l, n, created);
+}
+
+static void gauge_head(struct expo *e, const struct expo_label *l, size_t n)
+{
+	strbuf_puts(e->out, e->family);
+	expo_label_text(e->out, l, n);
+	strbuf_putc(e->out, ' ');
+}
+
+void expo_gauge(struct expo *e, const struct expo_label *l, size_t n, double v)
+{
+	gauge_head(e, l, n);
+	strbuf_printf(e->out, "%.17g\n", v);
+}
+
+void expo_gauge_u64(struct expo *e, const struct expo_label *l, size_t n, uint64_t v)
+{
+	gauge_head(e, l, n);
+	end_u64(e, v);
+}
+
+/* One histogram line: name_suffix{labels,le="..."} v. */
+static void hist_line(struct expo *e, const char *suffix, const struct expo_label *l, size_t n,
+		      const char *le, uint64_t v)
+{
+	struct expo_label all[8];
+	size_t m = 0;
+
+	for (; m < n && m < 7; m++)
+		all[m] = l[m];
+	if (le)
+		all[m++] = (struct expo_label){ "le", le };
+	strbuf_puts(e->out, e->family);
+	strbuf_puts(e->out, suffix);
+	expo_label_text(e->out, all, m);
+	strbuf_putc(e->out, ' ');
+	end_u64(e, v);
+}
+
+void expo_histogram(struct expo *e, const struct expo_label *l, size_t n, const unsigned *bounds,
+		    size_t nb, const uint64_t *counts, uint64_t sum, double created)
+{
+	uint64_t cum = 0;
+	char le[24];
+
+	for (size_t b = 0; b <= nb; b++) {
+		cum += counts[b];
+		if (b == nb)
+			snprintf(le, sizeof(le), "+Inf");
+		else	/* OpenMetrics wants canonical floats in le */
+			snprintf(le, sizeof(le), e->format == EXPO_OPENMETRICS ? "%u.0" : "%u",
+				 bounds[b]);
+		hist_line(e, "_bucket", l, n, le, cum);
+	}
+	hist_line(e, "_sum", l, n, NULL, sum);
+	hist_line(e, "_count", l, n, NULL, cum);
+	created_line(e, l, n, created);
+}
+
+void expo_finish(struct expo *e)
+{
+	if (e->format == EXPO_OPENMETRICS)
+		strbuf_puts(e->out, "# EOF\n");
+}

@@ -1,0 +1,58 @@
+/*
+ * The one writer of exposition text. Callers hand plain values; this module
+ * alone knows the Prometheus text format 0.0.4 and OpenMetrics 1.0, so the
+ * two can never disagree on a name, an escape or a line.
+ */
+#ifndef TCFLOW_EXPO_H
+#define TCFLOW_EXPO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "strbuf.h"
+
+enum expo_format { EXPO_TEXT = 0, EXPO_OPENMETRICS = 1 };
+enum expo_type { EXPO_COUNTER, EXPO_GAUGE, EXPO_HISTOGRAM };
+
+struct expo_label {
+	const char *name;
+	const char *value;
+};
+
+struct expo {
+	struct strbuf *out;
+	enum expo_format format;
+	enum expo_type type;
+	const char *family;	/* counters: without _total */
+};
+
+void expo_init(struct expo *e, struct strbuf *out, enum expo_format format);
+/* Starts a family. A counter's name is given without _total. */
+void expo_family(struct expo *e, const char *name, enum expo_type type, const char *help);
+
+/* Takes up a family whose HELP and TYPE are written elsewhere: samples of
+ * a family rendered into a side buffer, in the same pass as another. */
+void expo_use(struct expo *e, const char *name, enum expo_type type);
+
+/* Appends {name="value",...} (escaped) to sb: a label set built once and
+ * used for several samples. n = 0 appends nothing. */
+void expo_label_text(struct strbuf *sb, const struct expo_label *l, size_t n);
+
+/* A counter sample; labels is a label text from expo_label_text (may be
+ * empty). created > 0 is the unix time the counter started at zero:
+ * OpenMetrics writes it as _created, the text format has no place for it. */
+void expo_counter(struct expo *e, const char *labels, size_t len, uint64_t v, double created);
+void expo_counter_l(struct expo *e, const struct expo_label *l, size_t n, uint64_t v,
+		    double created);
+/* A counter that is not a whole number (process_cpu_seconds_total). */
+void expo_counter_f(struct expo *e, const struct expo_label *l, size_t n, double v,
+		    double created);
+void expo_gauge(struct expo *e, const struct expo_label *l, size_t n, double v);
+void expo_gauge_u64(struct expo *e, const struct expo_label *l, size_t n, uint64_t v);
+/* A whole histogram: bounds[nb] upper bounds (the +Inf bucket is added),
+ * counts[nb + 1] per bucket (not cumulative). */
+void expo_histogram(struct expo *e, const struct expo_label *l, size_t n, const unsigned *bounds,
+		    size_t nb, const uint64_t *counts, uint64_t sum, double created);
+/* Ends the exposition (OpenMetrics: # EOF). */
+void expo_finish(struct expo *e);
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * The series Prometheus sees, kept by delta accounting so that they add up
+ * and never go down.
+ *
+ * Each scrape reads the kernel's tables; per flow we remember what was read
+ * last time and add the difference (the delta) to the series the flow
+ * belongs to now. Series hold accumulated deltas: a flow that the LRU
+ * evicts, the sweeper expires, or that moves to another series takes
+ * nothing away from any series.
+ *
+ * A new series first shows 0 and its first delta one update later:
+ * Prometheus' rate() and increase() start from a series' first sample, so
+ * a series born with its count would lose it from every sum. (On an
+ * interface's first read its series are born whole, as are the interface's
+ * own: they all start together.)
+ *
+ * Per interface and direction, the IPv4 + IPv6 totals (exact, never
+ * evicted) minus what flow series received is held by a fold series:
+ * deltas the series cap had no seat for, and what the kernel lost (a flow
+ * evicted between two reads, a malformed packet, a failed insert). So per
+ * interface and direction, flow series + fold = interface totals.
+ */
+#ifndef TCFLOW_SERIES_H
+#define TCFLOW_SERIES_H
+
+#include <net/if.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "aggregate.h"
+#include "hashidx.h"
+#include "map_reader.h"
+
+struct flow_state {
+	struct flow_key key;	/* first: the index compares it */
+	uint32_t gen;		/* the update that last saw it in the table */
+	uint64_t packets, bytes;	/* as read last time */
+	/* Where its deltas went last time, valid while epoch is the store's:
+	 * a steady flow skips projecting and looking up its series. */
+	uint32_t series, acct, epoch;
+};
+
+struct series {
+	struct series_key key;	/* first: the index compares it */
+	uint64_t packets, bytes;	/* accumulated deltas */
+	uint64_t pending[2];	/* a newborn's first delta, shown next update */
+	uint32_t born_gen;	/* the update that made it */
+	uint64_t changed_ns;	/* monotonic time it last grew (or, for a fold, was live) */
+	double created;		/* unix time it started at zero */
+};
+
+/* What one interface and direction's totals and flows have told us. */
+struct iface_acct {
+	uint64_t id;		/* ifindex << 8 | direction: first, the index key */
+	char ifname[IF_NAMESIZE];
+	int present;		/* in the interface table at the last read */
+	uint32_t seen;		/* the update that last read it there */
+	int fresh;		/* its counters started in this update */
+	uint64_t gone_ns;	/* when it left the table */
+	double created;		/* when its kernel counters started at zero */
+	struct iface_value last;	/* totals as read last */
+	/* Since its kernel counters started, [0] packets, [1] bytes: */
+	uint64_t attributed[2];	/* deltas that went (or go next) to flow series */
+	uint64_t folded[2];	/* deltas that went to the fold: no seat */
+	uint64_t unaccounted[2];	/* totals no flow read explains; never lowered */
+	uint64_t fold_told[2];	/* folded + unaccounted already in the fold series */
+};
+
+struct series_stats {
+	uint64_t created, removed, refused;
+};
+
+struct series_store {
+	const struct label_set *labels;
+	uint64_t retention_ns;
+	uint32_t gen;
+	uint32_t epoch;		/* moves when series or accounts move or rename */
+	struct flow_state *flows;
+	size_t n_flows, cap_flows;
+	struct hashidx flow_idx;
+	struct series *series;
+	size_t n_series, cap_series;
+	size_t n_flow_series;	/* series that are not folds */
+	struct hashidx series_idx;
+	uint32_t *order;	/* series indexes in exposition order */
+	int order_dirty;
+	struct iface_acct *accts;
+	size_t n_accts, cap_accts;
+	struct hashidx acct_idx;
+	struct series_stats stats;
+};
+
+void series_init(struct series_store *st, const struct label_set *labels);
+void series_free(struct series_store *st);
+/* Folds one read of the tables into the series. now_ns is monotonic,
+ * now_unix wall-clock seconds. A snapshot whose flow or interface read
+ * failed changes nothing. Returns 0, or -1 without memory (nothing lost:
+ * the next update catches up). */
+int series_update(struct series_store *st, const struct snapshot *snap, uint64_t now_ns,
+		  double now_unix);
+/* The series in exposition order (sorted by key). */
+const uint32_t *series_order(struct series_store *st);
+
+#endif

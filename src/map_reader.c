@@ -191,7 +191,7 @@ int map_read_losses(int fd, struct snapshot *s)
 	return 0;
 }
 
-void snapshot_read(struct snapshot *s, int flows_fd, int ifaces_fd, int losses_fd)
+void snapshot_read_totals(struct snapshot *s, int ifaces_fd, int losses_fd)
 {
 	int err;
 
@@ -208,6 +208,13 @@ void snapshot_read(struct snapshot *s, int flows_fd, int ifaces_fd, int losses_f
 	s->ifaces_ok = !err;
 	if (err)
 		pr_warn("reading the interface totals: %s\n", strerror(-err));
+}
+
+void snapshot_read(struct snapshot *s, int flows_fd, int ifaces_fd, int losses_fd)
+{
+	int err;
+
+	snapshot_read_totals(s, ifaces_fd, losses_fd);
 	err = map_read_flows(flows_fd, s);
 	s->flows_ok = !err;
 	if (err)

@@ -35,7 +35,10 @@ int map_drain(int fd, size_t key_size, size_t value_size, map_entry_cb cb, void 
 int map_read_flows(int fd, struct snapshot *s);
 int map_read_ifaces(int fd, struct snapshot *s);
 int map_read_losses(int fd, struct snapshot *s);
-/* Reads all three maps; a failed map is logged and marked, not fatal. */
+/* The loss counters and interface totals, in that order. A failed map is
+ * logged and marked, not fatal. */
+void snapshot_read_totals(struct snapshot *s, int ifaces_fd, int losses_fd);
+/* The same, then the flow table into s->flows. */
 void snapshot_read(struct snapshot *s, int flows_fd, int ifaces_fd, int losses_fd);
 void snapshot_free(struct snapshot *s);
 

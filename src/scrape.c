@@ -85,19 +85,49 @@ static void estimate_evictions(struct scraper *s, uint64_t expired)
 		s->evictions = gone;
 }
 
-/* Reads the maps and folds them into the series. Runs without the lock:
- * s->running keeps it the only writer of s->snap and s->series. */
-static double read_tables(struct scraper *s)
+struct flow_reader {
+	struct series_store *series;	/* NULL: count only */
+	size_t n;
+};
+
+static int read_flow(void *ctx, const void *key, const void *value)
+{
+	struct flow_reader *r = ctx;
+
+	r->n++;
+	if (r->series)
+		series_flow(r->series, key, value);
+	return 0;
+}
+
+/* Reads the maps and folds them into the series, the flow table streamed
+ * from the batch reads into the accounting (no copy of it is kept). Runs
+ * without the lock: s->running keeps it the only writer of s->snap and
+ * s->series. Returns the seconds the reads took. */
+double scraper_read(struct scraper *s)
 {
 	double started = clock_seconds(CLOCK_MONOTONIC), took;
+	struct flow_reader r = { .series = NULL };
+	int err;
 
+	snapshot_read_totals(&s->snap, s->ifaces_fd, s->losses_fd);
+	/* Without the totals the accounting cannot tell what was lost. */
+	if (s->snap.ifaces_ok) {
+		series_begin(&s->series, &s->snap, monotonic_ns(), clock_seconds(CLOCK_REALTIME));
+		r.series = &s->series;
+	}
 	if (s->expiry)
 		flow_expiry_begin_read(s->expiry);
-	snapshot_read(&s->snap, s->flows_fd, s->ifaces_fd, s->losses_fd);
+	err = map_drain(s->flows_fd, sizeof(struct flow_key), sizeof(struct flow_value),
+			read_flow, &r);
 	if (s->expiry)
 		flow_expiry_end_read(s->expiry);
 	took = clock_seconds(CLOCK_MONOTONIC) - started;
-	if (series_update(&s->series, &s->snap, monotonic_ns(), clock_seconds(CLOCK_REALTIME)))
+	s->snap.flows_ok = !err;
+	s->snap.n_flows = r.n;
+	if (err)
+		pr_warn("reading the flow table: %s\n", strerror(-err));
+	if (r.series && series_end(&s->series, !err))
 		pr_warn("out of memory while updating the series: the next scrape catches up\n");
 	estimate_evictions(s, s->expiry ? flow_expiry_count(s->expiry) : 0);
 	return took;
@@ -120,7 +150,7 @@ static struct scrape_body *scrape_new(struct scraper *s, struct scrape_body *b,
 	strbuf_reset(&b->text);
 	strbuf_reset(&b->gzip);
 	b->format = format;
-	in.read_seconds = read_tables(s);
+	in.read_seconds = scraper_read(s);
 	in.expired = s->expiry ? flow_expiry_count(s->expiry) : 0;
 	in.evictions = s->evictions;
 	if (s->exporter_metrics && process_stats_read(&ps) == 0)

@@ -49,6 +49,9 @@ struct scraper {
 void scraper_init(struct scraper *s, int flows_fd, int ifaces_fd, int losses_fd,
 		  int exporter_metrics, const struct label_set *labels);
 void scraper_destroy(struct scraper *s);
+/* Reads the kernel's tables into s->snap (totals) and s->series (flows);
+ * the seconds it took. Only one caller at a time: scraper_get sees to it. */
+double scraper_read(struct scraper *s);
 /* The result of a scrape in format that finished after the call was made
  * (its own, or one already running), with a reference the caller gives
  * back with scraper_put. With gzip, body->gzip is filled. NULL when memory

@@ -237,6 +237,12 @@ static void add_delta(struct series_store *st, struct series *s, struct iface_ac
 	s->bytes += d[1];
 }
 
+static void fold_delta(struct iface_acct *a, const uint64_t d[2])
+{
+	a->folded[0] += d[0];
+	a->folded[1] += d[1];
+}
+
 static void credit(struct series_store *st, struct flow_state *f, const uint64_t d[2],
 		   uint64_t now_ns, double now_unix)
 {
@@ -245,6 +251,10 @@ static void credit(struct series_store *st, struct flow_state *f, const uint64_t
 	struct series *s;
 	uint64_t hash;
 
+	if (f->epoch == st->epoch && f->series == HASHIDX_NONE) {
+		fold_delta(&st->accts[f->acct], d);	/* still no seat */
+		return;
+	}
 	if (f->epoch == st->epoch && f->series < st->n_series) {
 		add_delta(st, &st->series[f->series], &st->accts[f->acct], d, now_ns);
 		return;
@@ -256,15 +266,16 @@ static void credit(struct series_store *st, struct flow_state *f, const uint64_t
 		return;
 	aggregate_project(&f->key, a->ifname, st->labels, &k);
 	s = series_find(st, &k, &hash);
-	if (!s && !(s = seat(st, &k, hash, now_ns, now_unix))) {
-		a->folded[0] += d[0];
-		a->folded[1] += d[1];
-		return;
-	}
-	f->series = (uint32_t)(s - st->series);
+	if (!s)
+		s = seat(st, &k, hash, now_ns, now_unix);
+	/* Remembered until series move (a seat may free up then). */
+	f->series = s ? (uint32_t)(s - st->series) : HASHIDX_NONE;
 	f->acct = (uint32_t)(a - st->accts);
 	f->epoch = st->epoch;
-	add_delta(st, s, a, d, now_ns);
+	if (s)
+		add_delta(st, s, a, d, now_ns);
+	else
+		fold_delta(a, d);
 }
 
 /* ---- flows ------------------------------------------------------------ */
@@ -289,31 +300,27 @@ static struct flow_state *flow_state_get(struct series_store *st, const struct f
 	return f;
 }
 
-static void read_flows(struct series_store *st, const struct snapshot *snap, uint64_t now_ns,
-		       double now_unix)
+void series_flow(struct series_store *st, const struct flow_key *k, const struct flow_value *v)
 {
-	for (size_t i = 0; i < snap->n_flows; i++) {
-		const struct flow_entry *e = &snap->flows[i];
-		struct flow_state *f = flow_state_get(st, &e->key);
-		uint64_t d[2];
+	struct flow_state *f = flow_state_get(st, k);
+	uint64_t d[2];
 
-		if (!f)
-			continue;
-		/* Fewer packets than last read: the kernel deleted the flow and
-		 * it started again from zero since. */
-		if (e->val.packets < f->packets || e->val.bytes < f->bytes) {
-			d[0] = e->val.packets;
-			d[1] = e->val.bytes;
-		} else {
-			d[0] = e->val.packets - f->packets;
-			d[1] = e->val.bytes - f->bytes;
-		}
-		f->packets = e->val.packets;
-		f->bytes = e->val.bytes;
-		f->gen = st->gen;
-		if (d[0] || d[1])
-			credit(st, f, d, now_ns, now_unix);
+	if (!f)
+		return;
+	/* Fewer packets than last read: the kernel deleted the flow and it
+	 * started again from zero since. */
+	if (v->packets < f->packets || v->bytes < f->bytes) {
+		d[0] = v->packets;
+		d[1] = v->bytes;
+	} else {
+		d[0] = v->packets - f->packets;
+		d[1] = v->bytes - f->bytes;
 	}
+	f->packets = v->packets;
+	f->bytes = v->bytes;
+	f->gen = st->gen;
+	if (d[0] || d[1])
+		credit(st, f, d, st->now_ns, st->now_unix);
 }
 
 /* Flows the table no longer holds (evicted, expired) are forgotten: if one
@@ -439,21 +446,43 @@ static void show_pending(struct series_store *st)
 	}
 }
 
+void series_begin(struct series_store *st, const struct snapshot *ifaces, uint64_t now_ns,
+		  double now_unix)
+{
+	st->gen++;
+	st->now_ns = now_ns;
+	st->now_unix = now_unix;
+	show_pending(st);
+	read_ifaces(st, ifaces, now_ns, now_unix);
+}
+
+int series_end(struct series_store *st, int flows_whole)
+{
+	int err;
+
+	/* After half a read of the flows, the unread ones would look gone
+	 * and come back whole, and the totals would call the unread part
+	 * unaccounted: forget nothing and fold nothing; the next read
+	 * catches up. What was read is counted already, exactly once. */
+	if (!flows_whole)
+		return 0;
+	update_folds(st, st->now_ns, st->now_unix);
+	err = forget_flows(st);
+	err |= retire_series(st, st->now_ns);
+	err |= retire_accts(st, st->now_ns);
+	return err ? -1 : 0;
+}
+
 int series_update(struct series_store *st, const struct snapshot *snap, uint64_t now_ns,
 		  double now_unix)
 {
-	/* Half a read would make present flows look gone and come back
-	 * whole: skip it, the next read catches up. */
-	if (!snap->flows_ok || !snap->ifaces_ok)
+	if (!snap->ifaces_ok)
 		return 0;
-	st->gen++;
-	show_pending(st);
-	read_ifaces(st, snap, now_ns, now_unix);
-	read_flows(st, snap, now_ns, now_unix);
-	update_folds(st, now_ns, now_unix);
-	if (forget_flows(st) | retire_series(st, now_ns) | retire_accts(st, now_ns))
-		return -1;
-	return 0;
+	series_begin(st, snap, now_ns, now_unix);
+	if (snap->flows_ok)
+		for (size_t i = 0; i < snap->n_flows; i++)
+			series_flow(st, &snap->flows[i].key, &snap->flows[i].val);
+	return series_end(st, snap->flows_ok);
 }
 
 static int cmp_order(const void *a, const void *b, void *ctx)

@@ -73,6 +73,8 @@ struct series_store {
 	const struct label_set *labels;
 	uint64_t retention_ns;
 	uint32_t gen;
+	uint64_t now_ns;	/* the update under way: monotonic ns, unix seconds */
+	double now_unix;
 	uint32_t epoch;		/* moves when series or accounts move or rename */
 	struct flow_state *flows;
 	size_t n_flows, cap_flows;
@@ -91,10 +93,17 @@ struct series_store {
 
 void series_init(struct series_store *st, const struct label_set *labels);
 void series_free(struct series_store *st);
-/* Folds one read of the tables into the series. now_ns is monotonic,
- * now_unix wall-clock seconds. A snapshot whose flow or interface read
- * failed changes nothing. Returns 0, or -1 without memory (nothing lost:
- * the next update catches up). */
+
+/* One update, streamed: the interface totals (read first), then every
+ * entry of the flow table as it is read, then whether that read was whole.
+ * now_ns is monotonic, now_unix wall-clock seconds. series_end returns 0,
+ * or -1 without memory (nothing lost: the next update catches up). */
+void series_begin(struct series_store *st, const struct snapshot *ifaces, uint64_t now_ns,
+		  double now_unix);
+void series_flow(struct series_store *st, const struct flow_key *k, const struct flow_value *v);
+int series_end(struct series_store *st, int flows_whole);
+/* The same from a snapshot of both tables. A failed interface read
+ * changes nothing. */
 int series_update(struct series_store *st, const struct snapshot *snap, uint64_t now_ns,
 		  double now_unix);
 /* The series in exposition order (sorted by key). */

@@ -153,8 +153,7 @@ int main(int argc, char **argv)
 		floor = bare_read(sc.flows_fd, n, keys, vals);
 		strbuf_reset(&text);
 		t0 = now();
-		snapshot_read(&sc.snap, sc.flows_fd, sc.ifaces_fd, sc.losses_fd);
-		series_update(&sc.series, &sc.snap, (round + 1) * 1000000000ULL, 1.0 + (double)round);
+		scraper_read(&sc);
 		render_exposition(&text, EXPO_TEXT, &in);
 		scrape = now() - t0;
 		t0 = now();

@@ -451,3 +451,58 @@ tcp_close() {
 	done
 	unset "TCP_PID_CLI[$tag]" "TCP_PID_SRV[$tag]"
 }
+
+# scrape_settled FILE: two scrapes, the second into FILE (the first into
+# FILE.first). A series that the exporter sees for the first time, on an
+# interface it has read before, shows 0 at that scrape and its count only at
+# the next one, so that Prometheus' rate() and increase(), which start from
+# a series' first sample, count its first packets too (src/series.h). A
+# test that makes a new flow and wants its exact count scrapes twice.
+# (Series seen on the first scrape after the exporter started are born with
+# their counts: the interface's counters start with them.)
+scrape_settled() { scrape "$1.first" && scrape "$1"; }
+
+# ---- Prometheus ---------------------------------------------------------------
+
+# find_prometheus: sets PROMETHEUS (default: next to PROMTOOL, else on
+# PATH); bails when there is none.
+find_prometheus() {
+	if [ -z "${PROMETHEUS:-}" ]; then
+		if [ -n "${PROMTOOL:-}" ] && [ -x "$(dirname "$PROMTOOL")/prometheus" ]; then
+			PROMETHEUS=$(dirname "$PROMTOOL")/prometheus
+		else
+			PROMETHEUS=$(command -v prometheus || true)
+		fi
+	fi
+	[ -n "$PROMETHEUS" ] && [ -x "$PROMETHEUS" ] ||
+		bail "prometheus is missing (PROMETHEUS=${PROMETHEUS:-unset}): install the Debian package prometheus"
+}
+
+# start_prometheus NAME CONFIG PORT: a Prometheus server in namespace A on
+# 127.0.0.1:PORT with its own TSDB under $tmp/NAME.tsdb, logging to
+# $tmp/NAME.prom.log; waits (at most 20 s) until it is ready. Sets
+# PROM_PID. Returns 1 (with the log shown) when it did not get ready.
+PROM_PID=
+start_prometheus() {
+	local name=$1 config=$2 port=$3
+	mkdir -p "$tmp/$name.tsdb"
+	ip netns exec "$NS_A" "$PROMETHEUS" --config.file="$config" \
+		--storage.tsdb.path="$tmp/$name.tsdb" --storage.tsdb.retention.time=1h \
+		--web.listen-address="127.0.0.1:$port" --log.level=info \
+		>"$tmp/$name.prom.log" 2>&1 &
+	PROM_PID=$!
+	track "$PROM_PID"
+	for _ in $(seq 200); do
+		in_a curl -sf --max-time 1 -o /dev/null "http://127.0.0.1:$port/-/ready" && return 0
+		kill -0 "$PROM_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	sed 's/^/#   /' "$tmp/$name.prom.log" | tail -n 20
+	return 1
+}
+
+# stop_prometheus: SIGTERM, then waits (at most 10 s); WAIT_RC is its status.
+stop_prometheus() {
+	kill -TERM "$PROM_PID" 2>/dev/null
+	wait_pid "$PROM_PID" 10
+}

@@ -2,19 +2,25 @@
 # Cardinality control end to end, on captures of known flows replayed
 # through the real data path (tests/mkflows):
 #
-#  - every --flow.labels preset, label lists, --flow.ipv4-prefix,
-#    --flow.ipv6-prefix and --flow.max-series, with --once, against the
-#    hand-computed series of tests/fixtures/cardinality-*.txt;
+#  - every --flow.labels preset, label lists, --flow.ipv4-prefix and
+#    --flow.ipv6-prefix, with --once, against the hand-computed series of
+#    tests/fixtures/cardinality-*.txt (a replay keeps the full 5-tuple by
+#    default);
 #  - that every sum over the kept labels equals the same sum over the full
-#    table (and, under a top-N fold, that the totals stay exact and each
-#    flow family has at most N+1 series), on the fixed set and on a
-#    capture of thousands of flows;
+#    table, and under --flow.max-series=N that the totals stay exact, with
+#    at most N flow series and a fold series holding the rest, the same on
+#    every run; on the fixed set and on a capture of thousands of flows,
+#    where service_port makes one series of thousands of client ports;
 #  - promtool check metrics on every output;
 #  - --flow.idle-timeout in replay-serve mode: the flows leave, counted in
-#    tcflow_flows_expired_total, and the interface totals stay; scrapes
-#    that overlap a sweep of 64000 flows estimate no eviction;
-#  - OpenMetrics 1.0 on "Accept: application/openmetrics-text", and text
-#    0.0.4 otherwise.
+#    tcflow_flows_expired_total, and the series and interface totals stay;
+#    scrapes that overlap a sweep of 64000 flows estimate no eviction;
+#  - OpenMetrics 1.0 (with _created) on "Accept: application/openmetrics-text",
+#    and text 0.0.4 otherwise.
+#
+# The --once runs are in a network namespace of their own (unshare), so
+# that service_port sees Linux's default client port range, 32768-60999,
+# whatever this host's ip_local_port_range.
 #
 # Environment: TCFLOW_BIN (the exporter), TCFLOW_MKFLOWS (tests/mkflows),
 # TCFLOW_SRCDIR (the source tree, for tests/fixtures; TCFLOW_FIXTURES wins
@@ -58,7 +64,7 @@ bail() { not_ok "$1"; finish; }
 "$python" -c 'import prometheus_client.openmetrics.parser' 2>/dev/null ||
 	bail "prometheus_client is missing for $python: install the Debian package python3-prometheus-client"
 for f in full hosts services services-prefix protocol-dst_port networks full-prefix \
-	dst-mid-byte prefix0 top3 top16 hosts-top2; do
+	dst-mid-byte prefix0; do
 	[ -f "$fixtures/cardinality-$f.txt" ] || bail "fixture $fixtures/cardinality-$f.txt not found"
 done
 
@@ -85,7 +91,7 @@ value() { awk -v s="$2" '$1 == s { print $2; found = 1 } END { if (!found) print
 once() {
 	local name=$1 cap=$2
 	shift 2
-	"$bin" --pcap="$cap" --once "$@" >"$tmp/$name.prom" 2>"$tmp/$name.err"
+	unshare --net "$bin" --pcap="$cap" --once "$@" >"$tmp/$name.prom" 2>"$tmp/$name.err"
 	local rc=$?
 	if [ "$rc" -ne 0 ] || [ -s "$tmp/$name.err" ]; then
 		not_ok "$name: exit $rc, stderr: $(head -c 300 "$tmp/$name.err")"
@@ -105,21 +111,27 @@ promtool_check() {
 }
 
 # The oracle for the sums: given the full table's exposition and the
-# exposition of a label set (and, under a fold, of the same set unfolded),
+# exposition of a label set (and, under a cap, of the same set uncapped),
 # checks per flow family that
+#  - the totals are the full table's;
 #  - the output is the full table projected by the flags (labels dropped,
-#    addresses masked to CIDR, the services port rule) and summed;
-#  - sum by (S) is the same on both sides for every subset S of the labels
-#    every series keeps (the port labels of services are per series);
-#  - under --flow.max-series=N: at most N+1 series; "other" iff the
-#    unfolded set has more than N; every kept series is an unfolded one
-#    with the same value and none folded is larger; totals exact; "other"
-#    is the sum of what is not kept.
+#    addresses masked to CIDR, service_port by the client port range) and
+#    summed; sum by (S) is the same on both sides for every subset S of
+#    the kept labels; every series has the same label names;
+#  - under --flow.max-series=N: at most N flow series, each one whole (the
+#    uncapped output's value), and a fold series (interface and direction
+#    real, every other label "other") with the rest iff the uncapped
+#    output has more than N.
 cat >"$tmp/sums.py" <<'EOF'
 import ipaddress, itertools, re, sys
 
-ALL = ["interface", "direction", "protocol", "src_ip", "dst_ip", "src_port", "dst_port"]
-PRESETS = {"full": ALL, "hosts": ["interface", "direction", "src_ip", "dst_ip"], "services": ALL}
+ALL = ["interface", "direction", "protocol", "src_ip", "dst_ip", "src_port", "dst_port",
+       "service_port"]
+PRESETS = {"full": ALL[:7], "hosts": ["interface", "direction", "src_ip", "dst_ip"],
+           "services": ["interface", "direction", "protocol", "src_ip", "dst_ip", "service_port"]}
+# The client port range the exporter ran with (once runs it in a new
+# network namespace, which has Linux's default).
+EPHEMERAL = (32768, 60999)
 LINE = re.compile(r'^tcflow_flow_(bytes|packets)_total\{(.*)\} (\d+)$')
 LABEL = re.compile(r'(\w+)="([^"]*)"')
 errors = []
@@ -141,7 +153,6 @@ def config(args):
         elif k == "--flow.ipv6-prefix": c["v6"] = int(v)
         elif k == "--flow.max-series": c["max"] = int(v)
         else: sys.exit("sums.py: unknown flag " + a)
-    c["services"] = c["labels"] == "services"
     c["kept"] = PRESETS.get(c["labels"]) or [l for l in ALL if l in c["labels"].split(",")]
     return c
 
@@ -150,18 +161,26 @@ def cidr(addr, c):
     full, prefix = (32, c["v4"]) if ip.version == 4 else (128, c["v6"])
     return addr if prefix == full else str(ipaddress.ip_network("%s/%d" % (addr, prefix), strict=False))
 
+def service_port(sp, dp):
+    """A port outside the client range beats one inside it; else the smaller."""
+    es, ed = [EPHEMERAL[0] <= p <= EPHEMERAL[1] for p in (sp, dp)]
+    if es != ed:
+        return dp if es else sp
+    return min(sp, dp)
+
 def project(labels, c):
     out = {}
-    drop = None
-    if c["services"]:
-        sp, dp = int(labels["src_port"]), int(labels["dst_port"])
-        if sp and dp and sp != dp:
-            drop = "src_port" if sp > dp else "dst_port"
     for l in c["kept"]:
-        if l == drop:
-            continue
-        out[l] = cidr(labels[l], c) if l in ("src_ip", "dst_ip") else labels[l]
+        if l == "service_port":
+            out[l] = str(service_port(int(labels["src_port"]), int(labels["dst_port"])))
+        else:
+            out[l] = cidr(labels[l], c) if l in ("src_ip", "dst_ip") else labels[l]
     return out
+
+def is_fold(labels, c):
+    """Every label but interface and direction is "other" (src/series.h)."""
+    rest = [l for l in c["kept"] if l not in ("interface", "direction")]
+    return bool(rest) and all(labels.get(l) == "other" for l in rest)
 
 def key(labels):
     return tuple(sorted(labels.items()))
@@ -173,47 +192,43 @@ def sums(series, subset):
         d[k] = d.get(k, 0) + v
     return d
 
+def check_cap(fam, out, ref, c, total):
+    """Under --flow.max-series=N: at most N flow series, each one whole (the
+    unfolded output's value), and (one interface and direction here) a fold
+    series with the rest iff the unfolded output has more than N."""
+    n = c["max"]
+    folds = [s for s in out if is_fold(s[0], c)]
+    kept = [s for s in out if not is_fold(s[0], c)]
+    if len(kept) > n:
+        errors.append("%s: %d flow series, more than %d" % (fam, len(kept), n))
+    if bool(folds) != (len(ref) > n):
+        errors.append("%s: fold series present: %s, with %d unfolded series and N=%d"
+                      % (fam, bool(folds), len(ref), n))
+    if len(ref) > n and len(kept) != n:
+        errors.append("%s: %d flow series, want all %d seats taken" % (fam, len(kept), n))
+    real = {"interface": "pcap", "direction": "ingress"}
+    for labels, _ in folds:
+        for l in c["kept"]:
+            if labels.get(l) != real.get(l, "other"):
+                errors.append("%s: fold series label %s=%r, want %r"
+                              % (fam, l, labels.get(l), real.get(l, "other")))
+    refd = {key(l): v for l, v in ref}
+    for labels, v in kept:
+        if refd.get(key(labels)) != v:
+            errors.append("%s: kept series %r = %d, unfolded %s" % (fam, labels, v, refd.get(key(labels))))
+    if folds and sum(v for _, v in folds) != total - sum(v for _, v in kept):
+        errors.append("%s: the fold holds %d, want the rest %d"
+                      % (fam, sum(v for _, v in folds), total - sum(v for _, v in kept)))
+
 def check_family(fam, full, out, unfolded, c):
     total = sum(v for _, v in full)
     if sum(v for _, v in out) != total:
-        errors.append("%s: total %d, want %d" % (fam, sum(v for _, v in out), total))
-    other = [s for s in out if s[0].get(c["kept"][0]) == "other"]
+        errors.append("%s: total %d, want %d (the full table's)" % (fam, sum(v for _, v in out), total))
     if c["max"] and unfolded is not None:
-        ref = unfolded
-        n = c["max"]
-        if len(out) > n + 1:
-            errors.append("%s: %d series, more than %d + 1" % (fam, len(out), n))
-        if bool(other) != (len(ref) > n):
-            errors.append("%s: 'other' present %s with %d unfolded series and N=%d" % (fam, bool(other), len(ref), n))
-        for labels, _ in other:
-            if set(labels) != set(c["kept"]) or set(labels.values()) != {"other"}:
-                errors.append("%s: other series labels %r" % (fam, labels))
-        kept = [s for s in out if s not in other]
-        if other and len(kept) != n:
-            errors.append("%s: %d kept series, want %d" % (fam, len(kept), n))
-        refd = {key(l): v for l, v in ref}
-        for labels, v in kept:
-            if refd.get(key(labels)) != v:
-                errors.append("%s: kept series %r = %d is not in the unfolded output" % (fam, labels, v))
-        if other and sum(v for _, v in other) != sum(refd.values()) - sum(v for _, v in kept):
-            errors.append("%s: other is not the sum of the rest" % fam)
-        if fam == "bytes" and other:
-            smallest_kept = min(v for _, v in kept)
-            keptk = {key(l) for l, _ in kept}
-            for l, v in ref:
-                if key(l) not in keptk and v > smallest_kept:
-                    errors.append("bytes: folded %r = %d is larger than a kept series (%d)" % (l, v, smallest_kept))
-            # A tie at the cut goes to the series first in label order (the
-            # unfolded output's order).
-            ties = [key(l) for l, v in ref if v == smallest_kept]
-            kept_ties = [k for k in ties if k in keptk]
-            if kept_ties != ties[:len(kept_ties)]:
-                errors.append("bytes: of %d series tied at %d bytes, the kept ones are not the first in label order"
-                              % (len(ties), smallest_kept))
-            c["ties"] = max(c.get("ties", 0), len(ties) - len(kept_ties))
+        check_cap(fam, out, unfolded, c, total)
         return
-    if other:
-        errors.append("%s: an 'other' series without a fold" % fam)
+    if any(is_fold(l, c) for l, _ in out):
+        errors.append("%s: a fold series in a replay without a cap" % fam)
     # The output is the projected full table, summed.
     want = {}
     for labels, v in full:
@@ -228,11 +243,10 @@ def check_family(fam, full, out, unfolded, c):
         for k in sorted(set(got) | set(want)):
             if got.get(k) != want.get(k):
                 errors.append("%s: %r: got %s, want %s" % (fam, dict(k), got.get(k), want.get(k)))
-    # Every sum by a subset of the labels that every series keeps.
-    always = [l for l in c["kept"] if not (c["services"] and l.endswith("_port"))]
+    # Every sum by a subset of the kept labels: every series has them all.
     projected_full = [(project(l, c), v) for l, v in full]
-    for r in range(len(always) + 1):
-        for subset in itertools.combinations(always, r):
+    for r in range(len(c["kept"]) + 1):
+        for subset in itertools.combinations(c["kept"], r):
             if sums(projected_full, subset) != sums(out, subset):
                 errors.append("%s: sum by (%s) differs" % (fam, ",".join(subset)))
 
@@ -244,11 +258,12 @@ if not full["bytes"]:
     errors.append("the full table has no flows")
 for fam in ("bytes", "packets"):
     check_family(fam, full[fam], out[fam], unfolded[fam] if unfolded else None, c)
-# Both families name the same series.
+# Both families name the same series, and the series of a family have the
+# same label names.
 if [key(l) for l, _ in out["bytes"]] != [key(l) for l, _ in out["packets"]]:
     errors.append("the bytes and packets families have different series")
-if c.get("ties"):
-    print("ties-folded %d" % c["ties"])
+if len({tuple(sorted(l)) for l, _ in out["bytes"]}) > 1:
+    errors.append("the series of a family have different label names")
 for e in errors[:20]:
     print("# " + e)
 sys.exit(1 if errors else 0)
@@ -289,6 +304,8 @@ assert_eq "fixed set: ipv4 packets" 26 \
 assert_eq "fixed set: ipv6 packets" 7 \
 	"$(value "$tmp/full.prom" 'tcflow_interface_packets_total{interface="pcap",direction="ingress",family="ipv6"}')"
 
+# What the label set changes: the flow families and their count.
+FLOW_FAMILIES='^(tcflow_flow_(bytes|packets)_total|tcflow_flow_series(_started_total|_limit)? |tcflow_scrape_duration_seconds|process_)'
 # NAME|FIXTURE|FLAGS (space-separated; no flag value has a space)
 cases=(
 	"default|full|"
@@ -306,9 +323,6 @@ cases=(
 	"full /16 /32|full-prefix|--flow.ipv4-prefix=16 --flow.ipv6-prefix=32"
 	"dst_ip /23 /47|dst-mid-byte|--flow.labels=dst_ip --flow.ipv4-prefix=23 --flow.ipv6-prefix=47"
 	"src_ip /0 /0|prefix0|--flow.labels=src_ip --flow.ipv4-prefix=0 --flow.ipv6-prefix=0"
-	"max-series=3|top3|--flow.max-series=3"
-	"max-series=16|top16|--flow.max-series=16"
-	"hosts max-series=2|hosts-top2|--flow.labels=hosts --flow.max-series=2"
 )
 n=0
 for c in "${cases[@]}"; do
@@ -328,15 +342,40 @@ for c in "${cases[@]}"; do
 		not_ok "$name: the series of cardinality-$fixture.txt"
 	fi
 	assert_eq "$name: tcflow_flows counts table entries" 17 "$(value "$out" tcflow_flows)"
-	# Only the flow families change.
+	# Only the flow families and their count change.
 	check "$name: the other families are the full table's" \
-		cmp -s <(grep -vE '^(tcflow_flow_(bytes|packets)_total|tcflow_scrape_duration_seconds|process_)' "$out") \
-		<(grep -vE '^(tcflow_flow_(bytes|packets)_total|tcflow_scrape_duration_seconds|process_)' "$tmp/full.prom")
+		cmp -s <(grep -vE "$FLOW_FAMILIES" "$out") <(grep -vE "$FLOW_FAMILIES" "$tmp/full.prom")
+	assert_eq "$name: tcflow_flow_series counts them" "$(grep -c '^{' "$fixtures/cardinality-$fixture.txt")" \
+		"$(value "$out" tcflow_flow_series)"
 	sums_check "case$n" "$tmp/flows.pcap" "$tmp/full.prom" "${args[@]}"
 	promtool_check "$name" "$out"
 done
 
-# ---- thousands of flows: sums, top N ----------------------------------------
+# A cap on the fixed set: which flows get the seats is the exporter's
+# choice; the oracle checks the rest. 17 flows, 16 services series, 4 hosts
+# series.
+cap_cases=(
+	"max-series=3|--flow.max-series=3"
+	"max-series=16|--flow.max-series=16"
+	"services max-series=5|--flow.labels=services --flow.max-series=5"
+	"hosts max-series=2|--flow.labels=hosts --flow.max-series=2"
+)
+n=0
+for c in "${cap_cases[@]}"; do
+	IFS='|' read -r name flags <<<"$c"
+	n=$((n + 1))
+	read -ra args <<<"$flags"
+	once "cap$n" "$tmp/flows.pcap" "${args[@]}" || continue
+	max=${flags##*--flow.max-series=}
+	assert_eq "$name: tcflow_flow_series is the cap" "$max" "$(value "$tmp/cap$n.prom" tcflow_flow_series)"
+	sums_check "cap$n" "$tmp/flows.pcap" "$tmp/full.prom" "${args[@]}"
+	once "cap$n-again" "$tmp/flows.pcap" "${args[@]}" &&
+		check "$name: the same series on a second run" \
+			cmp -s <(flow_series "$tmp/cap$n.prom") <(flow_series "$tmp/cap$n-again.prom")
+	promtool_check "$name" "$tmp/cap$n.prom"
+done
+
+# ---- thousands of flows: sums, caps ------------------------------------------
 
 # The totals of tests/mkflows --many=N, from its documented formula.
 read -r many_p many_b < <(awk -v n=$MANY 'BEGIN {
@@ -362,6 +401,7 @@ many_cases=(
 	"many src_ip /22|--flow.labels=src_ip --flow.ipv4-prefix=22"
 	"many dst_ip,dst_port|--flow.labels=dst_ip,dst_port"
 	"many protocol,dst_port|--flow.labels=protocol,dst_port"
+	"many protocol,service_port|--flow.labels=protocol,service_port"
 	"many max-series=10|--flow.max-series=10"
 	"many max-series=1|--flow.max-series=1"
 	"many hosts max-series=5|--flow.labels=hosts --flow.max-series=5"
@@ -381,7 +421,7 @@ for c in "${many_cases[@]}"; do
 		max=${flags##*--flow.max-series=}
 		max=${max%% *}
 		for fam in bytes packets; do
-			assert_eq "$name: $fam series are N + 1" "$((max + 1))" "$(family_count "$out" $fam)"
+			assert_eq "$name: $fam series are N flow series + 1 fold" "$((max + 1))" "$(family_count "$out" $fam)"
 		done ;;
 	esac
 	sums_check "many$n" "$tmp/many.pcap" "$tmp/many-full.prom" "${args[@]}"
@@ -393,20 +433,14 @@ assert_eq "many protocol,dst_port: one series" \
 	"$(grep '^tcflow_flow_bytes_total{' "$tmp/many6.prom")"
 # Three servers, so dst_ip,dst_port has three series per family.
 assert_eq "many dst_ip,dst_port: three series" 3 "$(family_count "$tmp/many5.prom" bytes)"
-# Flows i = 149, 299, ... 2999 of --many=3000 all have 3 * (42 + 49) = 273
-# bytes, the most: the cut of --flow.max-series=10 falls inside that tie,
-# and the oracle above checked that the first 10 in label order won.
-"$python" "$tmp/sums.py" "$tmp/many-full.prom" "$tmp/many7.prom" "$tmp/many7-unfolded.prom" \
-	--flow.max-series=10 >"$tmp/sums.out"
-check "many max-series=10: the cut falls in a tie of 20 (10 folded)" grep -qx 'ties-folded 10' "$tmp/sums.out"
-assert_eq "many max-series=10: the first of the tie in label order is kept" 273 \
-	"$(value "$tmp/many7.prom" 'tcflow_flow_bytes_total{interface="pcap",direction="ingress",protocol="udp",src_ip="198.18.0.150",dst_ip="198.19.0.3",src_port="32918",dst_port="53"}')"
-assert_eq "many max-series=10: the last of the tie in label order is folded" missing \
-	"$(value "$tmp/many7.prom" 'tcflow_flow_bytes_total{interface="pcap",direction="ingress",protocol="udp",src_ip="198.18.11.250",dst_ip="198.19.0.3",src_port="35768",dst_port="53"}')"
-# A fold is deterministic: the same output twice.
+# The client ports (32768 and up) mint no series: one per protocol.
+assert_eq "many protocol,service_port: one series, the service's" \
+	"tcflow_flow_bytes_total{protocol=\"udp\",service_port=\"53\"} $many_b" \
+	"$(grep '^tcflow_flow_bytes_total{' "$tmp/many7.prom")"
+# A capped replay is deterministic: the same output twice.
 once many-again "$tmp/many.pcap" --flow.max-series=10 &&
 	check "many max-series=10: the same series on a second run" \
-		cmp -s <(flow_series "$tmp/many7.prom") <(flow_series "$tmp/many-again.prom")
+		cmp -s <(flow_series "$tmp/many8.prom") <(flow_series "$tmp/many-again.prom")
 
 # ---- replay-serve: idle expiry and OpenMetrics ---------------------------------
 
@@ -452,7 +486,7 @@ scrape "$url_t" >"$tmp/t0.prom"
 assert_eq "expiry: flows present at first" 17 "$(value "$tmp/e0.prom" tcflow_flows)"
 assert_eq "expiry: 17 flow series at first" 17 "$(family_count "$tmp/e0.prom" bytes)"
 assert_eq "expiry: nothing expired yet" 0 "$(value "$tmp/e0.prom" tcflow_flows_expired_total)"
-assert_eq "expiry, hosts top 2: 3 series at first" 3 "$(family_count "$tmp/t0.prom" bytes)"
+assert_eq "expiry, hosts top 2: 2 series and the fold at first" 3 "$(family_count "$tmp/t0.prom" bytes)"
 check "expiry: the first scrape is the --once output" \
 	cmp -s <(grep -vE '^(tcflow_scrape_duration_seconds|process_)' "$tmp/e0.prom") \
 	<(grep -vE '^(tcflow_scrape_duration_seconds|process_)' "$tmp/full.prom")
@@ -464,7 +498,10 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 check "expiry: tcflow_flows reaches 0 within 10 s" [ "$gone" -eq 1 ]
-assert_eq "expiry: no flow series left" 0 "$(flow_series "$tmp/e1.prom" | grep -c '{')"
+# Series never go down: the expired flows' counts stay (for
+# --flow.series-retention, 5 minutes).
+check "expiry: every flow series stays, with its counts" \
+	cmp -s <(flow_series "$tmp/e0.prom") <(flow_series "$tmp/e1.prom")
 assert_eq "expiry: tcflow_flows_expired_total is the number of flows" 17 \
 	"$(value "$tmp/e1.prom" tcflow_flows_expired_total)"
 assert_eq "expiry: inserts unchanged" 17 "$(value "$tmp/e1.prom" tcflow_flow_inserts_total)"
@@ -480,7 +517,8 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 check "expiry, hosts top 2: tcflow_flows reaches 0" [ "$gone" -eq 1 ]
-assert_eq "expiry, hosts top 2: no series, not even other" 0 "$(flow_series "$tmp/t1.prom" | grep -c '{')"
+check "expiry, hosts top 2: the series and the fold stay, with their counts" \
+	cmp -s <(flow_series "$tmp/t0.prom") <(flow_series "$tmp/t1.prom")
 assert_eq "expiry, hosts top 2: all 17 expired" 17 "$(value "$tmp/t1.prom" tcflow_flows_expired_total)"
 # Still nothing after another sweep: expired flows do not come back.
 sleep 1.2
@@ -553,14 +591,18 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families
 fams = {f.name: f for f in text_string_to_metric_families(open(sys.argv[1]).read())}
 b = fams["tcflow_flow_bytes"]
 assert b.type == "counter", b.type
-assert len(b.samples) == 6, len(b.samples)
-assert all(s.name == "tcflow_flow_bytes_total" for s in b.samples)
-other = [s for s in b.samples if s.labels.get("interface") == "other"]
-assert len(other) == 1 and other[0].value == 10060 - 4216 - 1454 - 1148 - 1078 - 508, other
+total = [s for s in b.samples if s.name == "tcflow_flow_bytes_total"]
+created = [s for s in b.samples if s.name == "tcflow_flow_bytes_created"]
+assert len(total) == 6, len(total)
+assert len(total) + len(created) == len(b.samples), b.samples
+assert sorted(str(s.labels) for s in created) == sorted(str(s.labels) for s in total)
+fold = [s for s in total if s.labels.get("protocol") == "other"]
+assert len(fold) == 1 and fold[0].labels["interface"] == "pcap", fold
+assert fold[0].value == 10060 - sum(s.value for s in total if s not in fold), fold
 assert fams["tcflow_flows"].type == "gauge"
 assert fams["tcflow_flows_expired"].type == "counter"
 ' "$tmp/om.txt" 2>"$tmp/py.err"; then
-	ok "openmetrics: prometheus_client parses it (6 series, other exact)"
+	ok "openmetrics: prometheus_client parses it (5 series and the fold, the fold exact, each with _created)"
 else
 	not_ok "openmetrics: prometheus_client parses it: $(tail -3 "$tmp/py.err")"
 fi
@@ -569,11 +611,13 @@ fi
 headers -H 'Accept: application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1' \
 	"$url" >"$tmp/h"
 check "openmetrics: Prometheus' Accept header" grep -qx "Content-Type: $OM_TYPE" "$tmp/h"
-# The same samples as text, only metadata and # EOF differ.
+# The same samples as text; only metadata, _created and # EOF differ.
 scrape "$url" >"$tmp/text.txt"
 check "openmetrics: the samples of the text format" \
-	cmp -s <(grep -vE '^(#|process_|tcflow_scrape_duration_seconds )' "$tmp/om.txt") \
+	cmp -s <(grep -vE '^(#|process_|tcflow_scrape_duration_seconds |[a-z_]+_created[{ ])' "$tmp/om.txt") \
 	<(grep -vE '^(#|process_|tcflow_scrape_duration_seconds )' "$tmp/text.txt")
+assert_eq "openmetrics: every flow series has its _created" \
+	"$(grep -c '^tcflow_flow_bytes_total{' "$tmp/om.txt")" "$(grep -c '^tcflow_flow_bytes_created{' "$tmp/om.txt")"
 check "openmetrics: counter metadata without _total" \
 	cmp -s <(grep '^# TYPE tcflow_flow_bytes' "$tmp/om.txt") <(echo '# TYPE tcflow_flow_bytes counter')
 

@@ -31,6 +31,18 @@ expect "bad priority" 2 \
 expect "bad log level" 2 \
 	"$p invalid value for --log.level: \"chatty\" (want error, warn, info or debug)" \
 	--interface=lo --log.level=chatty
+# The flags of the series (issue 8). All fail while parsing, before any
+# interface is touched.
+expect "bad series cap" 2 \
+	"$p invalid value for --flow.max-series: \"-1\" (want a whole number from 0 to 4294967295)" \
+	--interface=lo --flow.max-series=-1
+expect "bad series retention" 2 \
+	"$p invalid value for --flow.series-retention: \"forever\" (want a duration such as 30s, 5m or 1h)" \
+	--interface=lo --flow.series-retention=forever
+expect "misspelt label" 2 \
+	"$p invalid value for --flow.labels: \"service_ports\" is not a preset (services, hosts, full) or a label (interface, direction, protocol, src_ip, dst_ip, src_port, dst_port, service_port)" \
+	--interface=lo --flow.labels=service_ports
+expect "no label" 2 "$p invalid value for --flow.labels: no label given" --interface=lo --flow.labels=
 expect "no interface" 2 "$p no --interface given (or --pcap=FILE to replay a capture)"
 expect "once without pcap" 2 "$p --once needs --pcap=FILE" --interface=lo --once
 expect "missing value" 2 "$p flag --web.listen-address needs a value" --web.listen-address

@@ -66,7 +66,8 @@ OTHER_EG=$(prog_id egress 10 1)
 [[ $OTHER_IN =~ ^[0-9]+$ && $OTHER_EG =~ ^[0-9]+$ ]] || bail "the other filter's program ids: '$OTHER_IN' '$OTHER_EG'"
 note "other filter: ingress prog $OTHER_IN, egress prog $OTHER_EG"
 
-start_exporter run --interface="$IF_A" || bail "the exporter did not start next to the other filter"
+# The full 5-tuple: the checks below name exact flows.
+start_exporter run --interface="$IF_A" --flow.labels=full || bail "the exporter did not start next to the other filter"
 ok "exporter started next to the other filter"
 check "the exporter used the existing clsact qdisc" bash -c "[ \$(ip netns exec '$NS_A' tc qdisc show dev '$IF_A' | grep -c '^qdisc clsact ') -eq 1 ]"
 for dir in ingress egress; do

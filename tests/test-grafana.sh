@@ -129,8 +129,9 @@ say(not wide, "every panel fits 24 columns%s" % (": " + ", ".join(wide) if wide 
 say(not overlap, "no panels overlap%s" % (": " + ", ".join(sorted(set(overlap))[:3]) if overlap else ""))
 titles = {p.get("title") for p in ps}
 for t in ("Traffic per interface and direction", "Top talkers by bytes", "Top talkers by packets",
-          "Protocol mix", "Top destination ports", "IPv4 vs IPv6", "Malformed and non-IP packets",
-          "Flow table fill", "Lost events and counts", "Scrape duration"):
+          "Protocol mix", "Top service ports", "IPv4 vs IPv6", "Malformed and non-IP packets",
+          "Flow table fill", "Lost events and counts", "Scrape duration",
+          "Flow series and what they miss"):
     say(t in titles, "panel %r" % t)
 
 targets = [(p.get("title"), t) for p in ps for t in p.get("targets", [])]
@@ -142,7 +143,8 @@ say(not nofilter, "every query filters on $instance%s" % (": " + ", ".join(nofil
 allq = " ".join(e for _, _, e in exprs)
 for m in ("tcflow_flows", "tcflow_flow_table_max_entries", "tcflow_events_dropped_total",
           "tcflow_scrape_duration_seconds", "tcflow_interface_malformed_packets_total",
-          "tcflow_flow_bytes_total", "tcflow_flow_packets_total", "tcflow_interface_bytes_total"):
+          "tcflow_flow_bytes_total", "tcflow_flow_packets_total", "tcflow_interface_bytes_total",
+          "tcflow_flow_series", "tcflow_flow_unaccounted_bytes_total"):
     say(re.search(r"\b%s\b" % m, allq) is not None, "the dashboard shows %s" % m)
 
 # ---- PromQL: parses, names real metrics ---------------------------------------

@@ -2,8 +2,9 @@
 # The HTTP side end to end, on a deterministic data set: the exporter
 # replays a capture of known flows (tests/mkpcap) and serves it, and the
 # scrape is diffed against tests/fixtures/e2e-output.txt. Then the
-# protocol details a scraper relies on: content type, gzip, HEAD, 404,
-# 405, the landing page, concurrent scrapes, and promtool.
+# protocol details a scraper relies on: content type, OpenMetrics with
+# _created, gzip, HEAD, 404, 405, the landing page, concurrent scrapes, and
+# promtool.
 #   -u  rewrite the fixture from this run      -k  keep the exporter running
 set -u
 bin=${TCFLOW_BIN:?} mkpcap=${TCFLOW_MKPCAP:?}
@@ -27,6 +28,7 @@ not_ok() { echo "not ok - $1"; fail=$((fail + 1)); }
 check() { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name"; fi; }
 
 "$mkpcap" "$tmp/known.pcap" || { echo "mkpcap failed"; exit 1; }
+t0=$(date +%s)
 "$bin" --pcap="$tmp/known.pcap" --web.listen-address=127.0.0.1:0 \
 	--web.telemetry-path=/metrics 2>"$tmp/log" &
 pid=$!
@@ -62,6 +64,25 @@ fi
 headers() { curl -s -D - -o "$tmp/body" "$@" | tr -d '\r'; }
 headers "$url/metrics" >"$tmp/h"
 check "content type" grep -qx 'Content-Type: text/plain; version=0.0.4; charset=utf-8' "$tmp/h"
+check "the text format has no _created samples" bash -c "! grep -qE '^[a-z_]+_created[{ ]' '$tmp/scrape'"
+# OpenMetrics, as Prometheus asks for it: every counter sample has its
+# _created sample, same labels, a time between the start and now (the
+# replay's series are born when the replay ends, not at zero in 1970;
+# process_cpu_seconds' is the start time from /proc, to the second).
+headers -H 'Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5' \
+	"$url/metrics" >"$tmp/h"
+check "openmetrics content type" \
+	grep -qx 'Content-Type: application/openmetrics-text; version=1.0.0; charset=utf-8' "$tmp/h"
+check "openmetrics ends with # EOF" [ "$(tail -n 1 "$tmp/body")" = "# EOF" ]
+check "openmetrics: every counter sample has its _created, within the run" awk -v t0="$t0" -v t1="$(date +%s)" '
+	/^#/ { next }
+	{ i = index($1, "{"); name = i ? substr($1, 1, i - 1) : $1; labels = i ? substr($1, i) : "" }
+	name ~ /_total$/ { total[substr(name, 1, length(name) - 6) labels] = 1; n++ }
+	name ~ /_created$/ { c = substr(name, 1, length(name) - 8) labels; created[c] = 1
+		if ($2 < t0 - 1 || $2 > t1 + 1) { print "bad _created: " $0; bad = 1 } }
+	END { for (k in total) if (!(k in created)) { print "no _created: " k; bad = 1 }
+		for (k in created) if (!(k in total) && k !~ /^tcflow_packet_size_bytes/) { print "stray _created: " k; bad = 1 }
+		exit bad || n < 20 }' "$tmp/body"
 
 headers -H 'Accept-Encoding: gzip' "$url/metrics" >"$tmp/h"
 check "gzip content encoding" grep -qx 'Content-Encoding: gzip' "$tmp/h"

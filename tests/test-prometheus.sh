@@ -8,14 +8,18 @@
 # fixed payload sizes, a fixed count each. Then, through the HTTP query API:
 #
 # - every flow and interface series of the streams holds the exact packet
-#   and byte count (instant value of the counters after the last scrape);
+#   and byte count (instant value of the counters after the last scrape),
+#   under the default labels (services: the service's port, not the
+#   client's); the fold series are there, empty;
 # - rate() over a window inside the sending period is the sending rate,
 #   packets and bytes, flow and interface series, within RATE_TOL (below);
-# - the recording rules produce their series and every rule evaluates
-#   without error, no alert fires;
+# - the recording rules produce their series, each with every label it
+#   sums by, and every rule evaluates without error, no alert fires;
 # - every PromQL expression of grafana/dashboards/tcflow.json, with its
 #   template variables set to this setup ($job, $instance, $interface,
-#   $__rate_interval), parses and returns data, and the variables' own
+#   $__rate_interval), parses and returns data whose series carry every
+#   label the query sums by (a "by (dst_port)" over series without
+#   dst_port would lump all traffic under ""), and the variables' own
 #   label_values() queries list this job, instance and interface.
 #
 # Prometheus is stopped, and everything else removed, by lib.sh's EXIT trap
@@ -169,6 +173,35 @@ def cmd_labels(selector, label):
     print(" ".join(r.get("data") or []) if r.get("status") == "success" else "error:" + r.get("error", "?"))
 
 
+def missing_groups(q, result):
+    """Labels of q's "by (...)" clauses that some result series lacks or
+    has empty: summing by a label the series do not carry lumps them all
+    under one empty value. (le is histogram_quantile()'s own.)"""
+    want = set()
+    for m in re.finditer(r"\bby\s*\(([^)]*)\)", q):
+        want |= {l.strip() for l in m.group(1).split(",") if l.strip()}
+    want.discard("le")
+    return sorted(l for l in want if any(not s["metric"].get(l) for s in result))
+
+
+def cmd_recorded(job):
+    """Each recording rule's series: 'ok|not_ok NAME: detail'."""
+    r = api("/api/v1/rules")
+    for g in r["data"]["groups"]:
+        for rule in g["rules"]:
+            if rule["type"] != "recording":
+                continue
+            res = query('%s{job="%s"}' % (rule["name"], job))
+            res = res["data"]["result"] if res.get("status") == "success" else []
+            miss = missing_groups(rule["query"], res)
+            if not res:
+                print("not_ok %s: no series" % rule["name"])
+            elif miss:
+                print("not_ok %s: grouped by %s, which the series do not have" % (rule["name"], ",".join(miss)))
+            else:
+                print("ok %s: %d series, every grouping label set" % (rule["name"], len(res)))
+
+
 def cmd_dashboard(path, job, instance, interface, rate_interval):
     """Every target of every panel, variables substituted, as an instant
     query: 'ok|not_ok TITLE/REFID: detail'. Then each query variable's
@@ -203,6 +236,9 @@ def cmd_dashboard(path, job, instance, interface, rate_interval):
                 print("not_ok %s: %s (%s)" % (name, r.get("error"), q))
             elif not r["data"]["result"]:
                 print("not_ok %s: no data (%s)" % (name, q))
+            elif missing_groups(q, r["data"]["result"]):
+                print("not_ok %s: grouped by %s, which the series do not have (%s)"
+                      % (name, ",".join(missing_groups(q, r["data"]["result"])), q))
             else:
                 vals = [float(s["value"][1]) for s in r["data"]["result"]]
                 print("ok %s: %d series, e.g. %s" % (name, len(vals), vals[0]))
@@ -219,7 +255,7 @@ def cmd_dashboard(path, job, instance, interface, rate_interval):
 
 
 cmds = {"value": cmd_value, "count": cmd_count, "targets": cmd_ready, "rules": cmd_rules,
-        "labels": cmd_labels, "dashboard": cmd_dashboard}
+        "labels": cmd_labels, "dashboard": cmd_dashboard, "recorded": cmd_recorded}
 cmds[sys.argv[2]](*sys.argv[3:])
 EOF
 prom() { in_a "$PYTHON" "$tmp/prom.py" "$PROM_URL" "$@"; }
@@ -319,8 +355,10 @@ assert_eq "ipv6 sink received all $N6 datagrams" 0 "$WAIT_RC"
 [ "$rc4" = 0 ] && [ "$rc6" = 0 ] || bail "the traffic did not go as planned"
 
 # ---- exact counts: the instant value once the last packets are scraped -----
-FLOW4="interface=\"$IF_A\",direction=\"ingress\",protocol=\"udp\",src_ip=\"$B4\",dst_ip=\"$A4\",src_port=\"41001\",dst_port=\"7001\""
-FLOW6="interface=\"$IF_A\",direction=\"egress\",protocol=\"udp\",src_ip=\"$A6\",dst_ip=\"$B6\",src_port=\"41002\",dst_port=\"7002\""
+# The default labels (services): the service's port is the one outside the
+# client port range (ip_local_port_range, 32768-60999 in a new namespace).
+FLOW4="interface=\"$IF_A\",direction=\"ingress\",protocol=\"udp\",src_ip=\"$B4\",dst_ip=\"$A4\",service_port=\"7001\""
+FLOW6="interface=\"$IF_A\",direction=\"egress\",protocol=\"udp\",src_ip=\"$A6\",dst_ip=\"$B6\",service_port=\"7002\""
 IF4="interface=\"$IF_A\",direction=\"ingress\",family=\"ipv4\""
 IF6="interface=\"$IF_A\",direction=\"egress\",family=\"ipv6\""
 got4='' got6=''
@@ -342,7 +380,14 @@ assert_eq "interface $IF_A ingress ipv4 bytes" "$((N4 * FRAME4))" "$(prom value 
 assert_eq "interface $IF_A egress ipv6 packets" "$N6" "$(prom value "tcflow_interface_packets_total{$IF6}")"
 assert_eq "interface $IF_A egress ipv6 bytes" "$((N6 * FRAME6))" "$(prom value "tcflow_interface_bytes_total{$IF6}")"
 assert_eq "flow series of this job: the two streams" 2 \
-	"$(prom count "tcflow_flow_packets_total{job=\"$JOB\"}")"
+	"$(prom count "tcflow_flow_packets_total{job=\"$JOB\",protocol!=\"other\"}")"
+assert_eq "tcflow_flow_series says so" 2 "$(prom value "tcflow_flow_series{job=\"$JOB\"}")"
+# The fold series, one per direction, hold what no flow series does:
+# nothing here, the streams are all the IP traffic.
+assert_eq "fold series: one per direction of $IF_A" 2 \
+	"$(prom count "tcflow_flow_packets_total{job=\"$JOB\",interface=\"$IF_A\",protocol=\"other\",src_ip=\"other\",service_port=\"other\"}")"
+assert_eq "fold series: empty" 0 \
+	"$(prom value "sum(tcflow_flow_packets_total{job=\"$JOB\",protocol=\"other\"})")"
 assert_eq "interface series: 2 directions x 3 families" 6 \
 	"$(prom count "tcflow_interface_packets_total{job=\"$JOB\",interface=\"$IF_A\"}")"
 assert_eq "no malformed packets" 0 \
@@ -402,10 +447,12 @@ got=$(prom value "instance:tcflow_flow_table_fill:ratio{instance=\"$INSTANCE\"}"
 want=$(prom value "tcflow_flows{instance=\"$INSTANCE\"} / tcflow_flow_table_max_entries{instance=\"$INSTANCE\"}")
 check "recording rule instance:tcflow_flow_table_fill:ratio has a value ($got, now $want)" \
 	awk -v g="$got" 'BEGIN { exit !(g ~ /^[0-9.e+-]+$/ && g > 0 && g < 1) }'
-for rec in $(awk '$1 == "recording" { print $2 }' "$tmp/rules"); do
-	n=$(prom count "$rec{job=\"$JOB\"}")
-	check "recording rule $rec has series ($n)" test "$n" != error -a "$n" != 0
-done
+while read -r verdict rest; do
+	case $verdict in
+	ok) ok "recording rule $rest" ;;
+	*) not_ok "recording rule $rest" ;;
+	esac
+done < <(prom recorded "$JOB")
 
 # ---- the dashboard's queries --------------------------------------------------
 prom dashboard "$DASHBOARD" "$JOB" "$INSTANCE" "$IF_A" "$RATE_INTERVAL" >"$tmp/dash"

@@ -23,7 +23,27 @@ has not moved for --settle seconds (longer than the 200 ms delayed-ACK
 ceiling), then "segs_out N" and "settled yes|no" are printed and the
 process blocks reading stdin until a line or EOF, so that the test can
 scrape while the socket's counters still describe every segment sent.
+
+  churn-server --bind ADDR --port P
+      Serves both churn protocols on port P until its deadline or SIGTERM:
+      TCP echo (one read, one write, the client closes) and UDP echo
+      (one reply per datagram). Prints "ready", and at the end
+      "served tcp N udp M".
+  churn-client --src ADDR --dst ADDR --port P --count N --over S [--size B]
+      N short TCP connections (connect, send B bytes, read the echo, close)
+      and N UDP queries (a new socket each: send B bytes, read the reply),
+      interleaved and paced over S seconds; every one from a new
+      kernel-chosen client port. Prints "tcp N udp M lost K" (K: UDP
+      replies that did not come within 1 s) and exits 0 when every TCP
+      exchange completed.
+  port-scan  --src ADDR --dst ADDR --first P --count N [--proto udp|tcp]
+      One empty UDP datagram (or one TCP SYN, a non-blocking connect that is
+      never completed) to each of N destination ports from P on, from one
+      source port, then prints "sent N".
 """
+import select
+import signal
+import errno
 import argparse
 import socket
 import struct
@@ -149,6 +169,136 @@ def tcp_client(a, deadline):
     return settle_and_hold(s, a.settle, deadline)
 
 
+def churn_server(a, deadline):
+    fam = family_of(a.bind)
+    ls = socket.socket(fam, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((a.bind, a.port))
+    ls.listen(128)
+    us = socket.socket(fam, socket.SOCK_DGRAM)
+    us.bind((a.bind, a.port))
+    ntcp = nudp = 0
+
+    def stop(*_):
+        raise Stopped()
+    signal.signal(signal.SIGTERM, stop)
+    out("ready")
+    try:
+        while time.monotonic() < deadline:
+            ntcp, nudp = churn_serve_one(ls, us, deadline, ntcp, nudp)
+    except Stopped:
+        pass
+    out("served tcp %d udp %d" % (ntcp, nudp))
+    return 0
+
+
+class Stopped(Exception):
+    pass
+
+
+def churn_serve_one(ls, us, deadline, ntcp, nudp):
+    r, _, _ = select.select([ls, us], [], [], max(0.01, deadline - time.monotonic()))
+    if us in r:
+        data, peer = us.recvfrom(65536)
+        us.sendto(data, peer)
+        nudp += 1
+    if ls in r:
+        conn, _ = ls.accept()
+        conn.settimeout(2)
+        try:
+            data = conn.recv(65536)
+            if data:
+                conn.sendall(data)
+                ntcp += 1
+            # Wait for the client's FIN, so the client closes first
+            # and TIME_WAIT stays on its side.
+            conn.recv(1)
+        except (OSError, socket.timeout):
+            pass
+        conn.close()
+    return ntcp, nudp
+
+
+def churn_one_tcp(a, fam, data):
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.bind((a.src, 0))
+    s.settimeout(2)
+    try:
+        s.connect((a.dst, a.port))
+        s.sendall(data)
+        got = b""
+        while len(got) < len(data):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        return got == data
+    except (OSError, socket.timeout):
+        return False
+    finally:
+        s.close()
+
+
+def churn_one_udp(a, fam, data):
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.bind((a.src, 0))
+    s.settimeout(1)
+    try:
+        s.sendto(data, (a.dst, a.port))
+        return s.recv(65536) == data
+    except (OSError, socket.timeout):
+        return False
+    finally:
+        s.close()
+
+
+def churn_client(a, deadline):
+    fam = family_of(a.dst)
+    data = payload(a.size)
+    t0 = time.monotonic()
+    ntcp = nudp = lost = 0
+    for i in range(a.count):
+        if time.monotonic() >= deadline:
+            break
+        due = t0 + i * a.over / a.count
+        if time.monotonic() < due:
+            time.sleep(due - time.monotonic())
+        ntcp += churn_one_tcp(a, fam, data)
+        if churn_one_udp(a, fam, data):
+            nudp += 1
+        else:
+            lost += 1
+    out("tcp %d udp %d lost %d" % (ntcp, nudp, lost))
+    return 0 if ntcp == a.count else 1
+
+
+def port_scan(a, deadline):
+    fam = family_of(a.dst)
+    if a.proto == "udp":
+        s = socket.socket(fam, socket.SOCK_DGRAM)
+        s.bind((a.src, 0))
+    sent = 0
+    for port in range(a.first, a.first + a.count):
+        if time.monotonic() >= deadline:
+            break
+        if a.proto == "udp":
+            s.sendto(b"", (a.dst, port))
+        else:
+            # A SYN and nothing more: close() before any answer is read.
+            t = socket.socket(fam, socket.SOCK_STREAM)
+            t.setblocking(False)
+            t.bind((a.src, 0))
+            try:
+                t.connect((a.dst, port))
+            except OSError as e:
+                if e.errno != errno.EINPROGRESS:
+                    raise
+            t.close()
+        sent += 1
+    out("sent %d" % sent)
+    return 0 if sent == a.count else 1
+
+
 def main():
     p = argparse.ArgumentParser(description="known traffic for the tcflow tests")
     p.add_argument("--timeout", type=float, default=10.0,
@@ -176,10 +326,29 @@ def main():
         q.add_argument("--recv", type=int, required=True)
         q.add_argument("--settle", type=float, default=0.5,
                        help="quiet seconds before reporting (default 0.5)")
+    q = sub.add_parser("churn-server")
+    q.add_argument("--bind", required=True)
+    q.add_argument("--port", type=int, required=True)
+    q = sub.add_parser("churn-client")
+    q.add_argument("--src", required=True)
+    q.add_argument("--dst", required=True)
+    q.add_argument("--port", type=int, required=True)
+    q.add_argument("--count", type=int, required=True)
+    q.add_argument("--over", type=float, required=True,
+                   help="seconds to spread the exchanges over")
+    q.add_argument("--size", type=int, default=64)
+    q = sub.add_parser("port-scan")
+    q.add_argument("--src", required=True)
+    q.add_argument("--dst", required=True)
+    q.add_argument("--first", type=int, required=True)
+    q.add_argument("--count", type=int, required=True)
+    q.add_argument("--proto", choices=("udp", "tcp"), default="udp")
     a = p.parse_args()
     deadline = time.monotonic() + a.timeout
     modes = {"udp-sink": udp_sink, "udp-send": udp_send,
-             "tcp-server": tcp_server, "tcp-client": tcp_client}
+             "tcp-server": tcp_server, "tcp-client": tcp_client,
+             "churn-server": churn_server, "churn-client": churn_client,
+             "port-scan": port_scan}
     try:
         return modes[a.mode](a, deadline)
     except (OSError, socket.timeout) as e:

@@ -11,8 +11,17 @@
 #include "tcflow.h"
 #include "parse.bpf.h"
 
-/* Set by user space before load: capture replay through BPF_PROG_TEST_RUN. */
-const volatile __u8 cfg_replay = 0;
+/* cfg_replay (capture replay) is in parse.bpf.h. */
+/* Home slots of iface_stats are 0..cfg_iface_mask (a power of 2 less 1). */
+const volatile __u32 cfg_iface_mask = 0;
+/* The kernel's tick in ns, TICK_NSEC: clock_getres(CLOCK_MONOTONIC_COARSE). */
+const volatile __u64 cfg_tick_ns = 0;
+
+/* Set by user space after load (bpf_loader.c): CLOCK_MONOTONIC_COARSE less
+ * jiffies * cfg_tick_ns, from one run of tcflow_clock between two reads of
+ * that clock. */
+__u64 clock_offset_ns = 0;
+__u64 clock_jiffies = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -21,13 +30,21 @@ struct {
 	__type(value, struct flow_value);
 } flows SEC(".maps");
 
-/* Sized and filled by user space with one entry per hook, so it never evicts. */
+/* Sized by user space: the home slots, then one spare slot per hook. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 64);
-	__type(key, struct iface_key);
+	__type(key, __u32);
 	__type(value, struct iface_value);
 } iface_stats SEC(".maps");
+
+/* The spare slot of every hook whose home slot another hook has. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32);
+	__type(key, struct iface_key);
+	__type(value, __u32);
+} iface_index SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -46,26 +63,41 @@ static __always_inline void count_loss(__u32 slot)
 
 #include "events.bpf.h"
 
-static __always_inline struct iface_value *iface_entry(const struct iface_key *key)
+/*
+ * The slot of the hook in this CPU's copy: its home slot in nearly every
+ * case, a spare one where user space placed it. A hook user space has not
+ * announced (replay, or a packet before the announcement) takes its home
+ * slot in this CPU's copy when it is free; user space keeps such counts
+ * when it announces the hook later.
+ */
+static __always_inline struct iface_value *iface_entry(__u32 ifindex, __u8 dir)
 {
-	static const struct iface_value zero;
-	struct iface_value *v = bpf_map_lookup_elem(&iface_stats, key);
+	__u64 tag = tcflow_iface_tag(ifindex, dir);
+	__u32 slot = tcflow_iface_home(ifindex, dir, cfg_iface_mask), *spare;
+	struct iface_key key = { .ifindex = ifindex, .direction = dir };
+	struct iface_value *v = bpf_map_lookup_elem(&iface_stats, &slot);
 
-	if (v)
+	if (v && v->tag == tag)
 		return v;
-	/* Not pre-created (replay, or an ifindex user space did not expect). */
-	bpf_map_update_elem(&iface_stats, key, &zero, BPF_NOEXIST);
-	v = bpf_map_lookup_elem(&iface_stats, key);
-	if (!v)
-		count_loss(TCFLOW_LOSS_IFACE_UPDATE);
-	return v;
+	if (v && !v->tag) {
+		v->tag = tag;
+		return v;
+	}
+	spare = bpf_map_lookup_elem(&iface_index, &key);
+	if (spare) {
+		slot = *spare;
+		v = bpf_map_lookup_elem(&iface_stats, &slot);
+		if (v && v->tag == tag)
+			return v;
+	}
+	count_loss(TCFLOW_LOSS_IFACE_UPDATE);
+	return NULL;
 }
 
 static __always_inline void count_iface(__u32 ifindex, __u8 dir, int verdict,
 					__u32 fam, __u64 segs, __u64 len)
 {
-	struct iface_key key = { .ifindex = ifindex, .direction = dir };
-	struct iface_value *v = iface_entry(&key);
+	struct iface_value *v = iface_entry(ifindex, dir);
 
 	if (!v || fam >= TCFLOW_FAM_MAX)
 		return;
@@ -77,12 +109,17 @@ static __always_inline void count_iface(__u32 ifindex, __u8 dir, int verdict,
 
 static __always_inline void count_flow(const struct flow_key *key, __u64 segs, __u64 len)
 {
-	__u64 now = bpf_ktime_get_ns();
-	struct flow_value init = { .packets = segs, .bytes = len, .last_seen_ns = now };
+	/* CLOCK_MONOTONIC_COARSE, to a tick: idle expiry needs seconds, not
+	 * nanoseconds. bpf_jiffies64() is a plain load once the verifier has
+	 * inlined it, where even bpf_ktime_get_coarse_ns() is a helper call,
+	 * and bpf_ktime_get_ns() cost a fifth of the program. */
+	__u64 now = bpf_jiffies64() * cfg_tick_ns + clock_offset_ns;
 	struct flow_value *v = bpf_map_lookup_elem(&flows, key);
 	long err;
 
 	if (!v) {
+		struct flow_value init = { .packets = segs, .bytes = len, .last_seen_ns = now };
+
 		err = bpf_map_update_elem(&flows, key, &init, BPF_NOEXIST);
 		if (!err) {
 			count_loss(TCFLOW_STAT_FLOW_INSERTS);
@@ -136,6 +173,14 @@ SEC("tc")
 int tcflow_egress(struct __sk_buff *skb)
 {
 	return handle(skb, TCFLOW_DIR_EGRESS);
+}
+
+/* Never attached: user space runs it once to pair jiffies with its clock. */
+SEC("tc")
+int tcflow_clock(struct __sk_buff *skb)
+{
+	clock_jiffies = bpf_jiffies64();
+	return TC_ACT_UNSPEC;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

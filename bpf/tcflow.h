@@ -38,7 +38,7 @@ struct flow_key {
 struct flow_value {
 	__u64 packets;
 	__u64 bytes;
-	__u64 last_seen_ns;	/* bpf_ktime_get_ns() of the last packet: idle expiry */
+	__u64 last_seen_ns;	/* CLOCK_MONOTONIC_COARSE of the last packet, to a tick: idle expiry */
 };
 
 struct iface_key {
@@ -47,12 +47,30 @@ struct iface_key {
 	__u8 pad[3];
 };
 
-/* Per-CPU value: user space sums it over CPUs. */
+/*
+ * The interface totals: a per-CPU array of slots, each copy of a slot
+ * naming the hook it counts in tag (0: free). A hook's home slot is
+ * (ifindex << 1 | direction) & cfg_iface_mask, found per packet without a
+ * hash lookup; user space gives a hook whose home is taken a slot past
+ * the mask and records it in iface_index. User space sums the copies of
+ * every tag over slots and CPUs.
+ */
 struct iface_value {
 	__u64 packets[TCFLOW_FAM_MAX];
 	__u64 bytes[TCFLOW_FAM_MAX];
 	__u64 malformed;
+	__u64 tag;		/* tcflow_iface_tag() of the hook, 0 when free */
 };
+
+static inline __u64 tcflow_iface_tag(__u32 ifindex, __u8 direction)
+{
+	return (__u64)ifindex << 32 | (__u64)direction << 8 | 1;
+}
+
+static inline __u32 tcflow_iface_home(__u32 ifindex, __u8 direction, __u32 mask)
+{
+	return (ifindex << 1 | direction) & mask;
+}
 
 /* Slots of the per-CPU loss counters: every update that did not happen. */
 enum tcflow_loss {

@@ -12,13 +12,20 @@ struct loader_opts {
 	int replay;		/* capture replay: see cfg_replay; no events */
 	uint32_t events_sample;
 	uint32_t events_ring_size;
+	int loaded_reads;	/* tests: never read headers in place (cfg_loaded_reads) */
 };
 
 /* Returns the loaded skeleton, or NULL after logging one line naming why. */
 struct tcflow *bpf_loader_load(const struct loader_opts *opts);
-/* Creates the interface's entries (both directions, or ingress only), so
- * the kernel never has to insert into the interface table. */
+/* Gives the interface's hooks (both directions, or ingress only) their
+ * slots of the interface totals, so they show (at 0) before any packet and
+ * never need a slot the kernel could not find. Counts the programs made
+ * for the interface before this call are kept. 0 or -errno (-ENOSPC: more
+ * hooks than the table was sized for). */
 int bpf_loader_add_iface(struct tcflow *skel, uint32_t ifindex, int ingress_only);
+/* Frees the interface's slots and zeroes its totals: call it once its
+ * hooks are gone, so that a reused ifindex starts from 0. */
+int bpf_loader_remove_iface(struct tcflow *skel, uint32_t ifindex);
 void bpf_loader_destroy(struct tcflow *skel);
 
 #endif

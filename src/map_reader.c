@@ -133,39 +133,91 @@ static size_t percpu_stride(size_t size)
 	return (size + 7) & ~(size_t)7;
 }
 
-static int add_iface(void *ctx, const void *key, const void *value)
+static int add_iface_copy(struct snapshot *s, const struct iface_value *v)
+{
+	struct iface_entry *e = s->n_ifaces ? &s->ifaces[s->n_ifaces - 1] : NULL;
+	struct iface_key key = { .ifindex = (uint32_t)(v->tag >> 32),
+				 .direction = (uint8_t)(v->tag >> 8) };
+
+	/* A slot's copies nearly always share one hook: add to the last. */
+	if (!e || memcmp(&e->key, &key, sizeof(key))) {
+		if (grow((void **)&s->ifaces, &s->cap_ifaces, s->n_ifaces, sizeof(*s->ifaces)))
+			return -ENOMEM;
+		e = &s->ifaces[s->n_ifaces++];
+		memset(e, 0, sizeof(*e));
+		e->key = key;
+	}
+	for (int f = 0; f < TCFLOW_FAM_MAX; f++) {
+		e->val.packets[f] += v->packets[f];
+		e->val.bytes[f] += v->bytes[f];
+	}
+	e->val.malformed += v->malformed;
+	return 0;
+}
+
+/* One slot of the per-CPU interface array: every tagged copy counts. */
+static int add_iface_slot(void *ctx, const void *key, const void *value)
 {
 	struct snapshot *s = ctx;
-	int ncpu = libbpf_num_possible_cpus();
+	int ncpu = libbpf_num_possible_cpus(), err = 0;
 	size_t stride = percpu_stride(sizeof(struct iface_value));
-	struct iface_entry *e;
 
-	if (grow((void **)&s->ifaces, &s->cap_ifaces, s->n_ifaces, sizeof(*s->ifaces)))
-		return -ENOMEM;
-	e = &s->ifaces[s->n_ifaces++];
-	memset(e, 0, sizeof(*e));
-	memcpy(&e->key, key, sizeof(e->key));
-	for (int cpu = 0; cpu < ncpu; cpu++) {
+	for (int cpu = 0; cpu < ncpu && !err; cpu++) {
 		const struct iface_value *v = (const void *)((const char *)value + cpu * stride);
 
-		for (int f = 0; f < TCFLOW_FAM_MAX; f++) {
-			e->val.packets[f] += v->packets[f];
-			e->val.bytes[f] += v->bytes[f];
-		}
-		e->val.malformed += v->malformed;
+		if (v->tag)
+			err = add_iface_copy(s, v);
 	}
-	return 0;
+	return err;
+}
+
+static int cmp_iface(const void *a, const void *b)
+{
+	const struct iface_key *x = &((const struct iface_entry *)a)->key;
+	const struct iface_key *y = &((const struct iface_entry *)b)->key;
+
+	if (x->ifindex != y->ifindex)
+		return x->ifindex < y->ifindex ? -1 : 1;
+	return (int)x->direction - (int)y->direction;
+}
+
+/* One entry per hook: a hook a program counted in its home slot on some
+ * CPUs before user space placed it elsewhere has more than one. */
+static void merge_ifaces(struct snapshot *s)
+{
+	size_t out = 0;
+
+	qsort(s->ifaces, s->n_ifaces, sizeof(*s->ifaces), cmp_iface);
+	for (size_t i = 0; i < s->n_ifaces; i++) {
+		struct iface_entry *e = &s->ifaces[i];
+
+		if (out && !cmp_iface(&s->ifaces[out - 1], e)) {
+			struct iface_value *to = &s->ifaces[out - 1].val;
+
+			for (int f = 0; f < TCFLOW_FAM_MAX; f++) {
+				to->packets[f] += e->val.packets[f];
+				to->bytes[f] += e->val.bytes[f];
+			}
+			to->malformed += e->val.malformed;
+		} else {
+			s->ifaces[out++] = *e;
+		}
+	}
+	s->n_ifaces = out;
 }
 
 int map_read_ifaces(int fd, struct snapshot *s)
 {
-	int ncpu = libbpf_num_possible_cpus();
+	int ncpu = libbpf_num_possible_cpus(), err;
 
 	s->n_ifaces = 0;
 	if (ncpu <= 0)
 		return -EINVAL;
-	return map_drain(fd, sizeof(struct iface_key),
-			 ncpu * percpu_stride(sizeof(struct iface_value)), add_iface, s);
+	err = map_drain(fd, sizeof(uint32_t), ncpu * percpu_stride(sizeof(struct iface_value)),
+			add_iface_slot, s);
+	if (!err)
+		merge_ifaces(s);
+	return err;
 }
 
 int map_read_losses(int fd, struct snapshot *s)

@@ -26,7 +26,7 @@ struct snapshot {
 	int flows_ok, ifaces_ok, losses_ok;	/* 1 when the read succeeded */
 };
 
-/* Calls cb for every entry of a hash map, batch lookups first and
+/* Calls cb for every entry of a map, batch lookups first and
  * get_next_key where the kernel has no batch ops. value_size is the whole
  * value (all CPUs' copies for a per-CPU map). Returns 0 or -errno. */
 typedef int (*map_entry_cb)(void *ctx, const void *key, const void *value);

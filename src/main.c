@@ -17,6 +17,7 @@
 #include "flow_expiry.h"
 #include "http.h"
 #include "log.h"
+#include "owners.h"
 #include "replay.h"
 #include "scrape.h"
 #include "tc_attach.h"
@@ -166,7 +167,7 @@ static int serve(const struct config *cfg, struct scraper *s, struct tc_set *tc,
 static int run_replay(const struct config *cfg, struct tcflow *skel, struct scraper *s)
 {
 	struct replay_result res;
-	int err = replay_file(bpf_program__fd(skel->progs.tcflow_ingress), cfg->pcap_file, &res);
+	int err = replay_file(bpf_program__fd(bpf_loader_ingress(skel)), cfg->pcap_file, &res);
 
 	/* With --once stdout is the product: stderr stays for errors. */
 	log_msg(cfg->once ? LOG_DEBUG : LOG_INFO, "replayed %llu records of \"%s\"\n",
@@ -204,7 +205,29 @@ int main(int argc, char **argv)
 	label_set_read_ephemeral(&cfg.labels, "/proc/sys/net/ipv4/ip_local_port_range");
 	block_stop_signals();
 
+	struct owners *owners = NULL;
+
+	/* Owners are local sockets': a capture has none. */
+	if ((cfg.labels.mask & FL_OWNER) && !cfg.pcap_file) {
+		struct owners_config oc = {
+			.cgroup_root = cfg.cgroup_root,
+			.host_root = cfg.rootfs,
+			.refresh_ms = 1000,
+			.labels = label_set_owner_labels(cfg.labels.mask),
+		};
+		char oerr[OWNERS_ERR_LEN];
+
+		owners = owners_new(&oc, oerr);
+		if (!owners) {
+			pr_err("%s\n", oerr);
+			return EXIT_FAILURE_;
+		}
+		cfg.labels.owners = owners;
+	}
 	struct loader_opts lopts = {
+		.owners = owners != NULL,
+		/* Tests: the kernel path of kernels without bpf_rdonly_cast. */
+		.owners_compat = getenv("TCFLOW_OWNERS_COMPAT") != NULL,
 		.flow_max_entries = cfg.flow_max_entries,
 		.n_interfaces = (uint32_t)cfg.n_interfaces,
 		.replay = cfg.pcap_file != NULL,
@@ -212,17 +235,21 @@ int main(int argc, char **argv)
 		.events_ring_size = cfg.events_ring_size,
 	};
 	skel = bpf_loader_load(&lopts);
-	if (!skel)
+	if (!skel) {
+		owners_free(owners);
 		return EXIT_FAILURE_;
+	}
 	/* Replay's one hook shows up in the totals even for an empty capture. */
 	if (cfg.pcap_file && bpf_loader_add_iface(skel, 0, 1)) {
 		pr_err("preparing the interface counters failed\n");
 		bpf_loader_destroy(skel);
+		owners_free(owners);
 		return EXIT_FAILURE_;
 	}
 	scraper_for(&scraper, skel, &cfg);
 	rc = cfg.pcap_file ? run_replay(&cfg, skel, &scraper) : serve(&cfg, &scraper, &tc, skel);
 	scraper_destroy(&scraper);
 	bpf_loader_destroy(skel);
+	owners_free(owners);
 	return rc ? EXIT_FAILURE_ : EXIT_OK;
 }

@@ -81,7 +81,8 @@ static int probe_slot(const struct tc_set *set, const struct tc_hook_state *h,
 	if (bpf_tc_query(hook, &q))
 		return 0;
 	prog_name(q.prog_id, name, sizeof(name));
-	if (strcmp(name, dir == 0 ? "tcflow_ingress" : "tcflow_egress") == 0)
+	if (dir == 0 ? !strcmp(name, "tcflow_ingress") || !strcmp(name, "tcflow_in_owner")
+		     : !strcmp(name, "tcflow_egress"))
 		return 1;
 	pr_err("tc filter at priority %u handle 0x%x on %s %s belongs to another program (\"%s\", id %u); choose another --tc.priority or --tc.handle\n",
 	       set->priority, set->handle, h->name, dir_names[dir], name, q.prog_id);
@@ -119,7 +120,7 @@ static int attach_one(struct tc_set *set, struct tc_hook_state *h, int dir, int 
 
 int tc_attach_all(struct tc_set *set, struct tcflow *skel, const struct config *cfg)
 {
-	int fds[2] = { bpf_program__fd(skel->progs.tcflow_ingress),
+	int fds[2] = { bpf_program__fd(bpf_loader_ingress(skel)),
 		       bpf_program__fd(skel->progs.tcflow_egress) };
 
 	memset(set, 0, sizeof(*set));

@@ -17,9 +17,10 @@ lib_init
 setup_pair
 
 # Flow 2 sends a datagram about every second while flow 1 expires; the
-# timeout is three times that, so that a slow machine does not expire
-# flow 2 too. The sweeper runs every second (at most timeout / 4).
-IDLE=3 RETENTION=8
+# timeout is five times that, so that a loaded machine (make -j distcheck
+# next to other work: one udp_flow took over 3 s) does not expire flow 2
+# too. The sweeper runs every timeout / 4 (at least every second).
+IDLE=5 RETENTION=10
 start_exporter agg --interface="$IF_A" --flow.labels=hosts --flow.idle-timeout=${IDLE}s \
 	--flow.series-retention=${RETENTION}s --events.sample=0 || bail "starting the exporter"
 pair="interface=$IF_A,direction=ingress,src_ip=$B4,dst_ip=$A4"

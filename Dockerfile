@@ -18,7 +18,7 @@ FROM debian:12 AS build
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential autoconf automake pkg-config clang llvm bpftool \
-        libbpf-dev libelf-dev zlib1g-dev libmicrohttpd-dev libpcap-dev check \
+        libbpf-dev libelf-dev zlib1g-dev libmicrohttpd-dev libpcap-dev check libxxhash-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . /src

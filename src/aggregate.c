@@ -96,6 +96,8 @@ uint16_t service_port(uint16_t src, uint16_t dst, const struct label_set *ls)
 {
 	int es = ephemeral(src, ls), ed = ephemeral(dst, ls);
 
+	if (!src || !dst)	/* port 0 is never a service's */
+		return src ? src : dst;
 	if (es != ed)
 		return es ? dst : src;
 	return src < dst ? src : dst;
@@ -158,7 +160,9 @@ void aggregate_fold_key(const char *ifname, uint8_t direction, const struct labe
 			struct series_key *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->fold = 1;
+	/* Labels that say no more than interface and direction leave nothing
+	 * to tell a fold from its flows: one series holds both. */
+	out->fold = (ls->mask & ~(unsigned int)(FL_INTERFACE | FL_DIRECTION)) != 0;
 	if (ls->mask & FL_INTERFACE)
 		strncpy(out->ifname, ifname, sizeof(out->ifname) - 1);
 	if (ls->mask & FL_DIRECTION)

@@ -87,7 +87,8 @@ int label_set_parse(struct label_set *ls, const char *spec, char *err, size_t er
 void label_set_read_ephemeral(struct label_set *ls, const char *path);
 
 /* The service's port of a conversation: a port outside the client range
- * beats one inside it; otherwise the smaller port. 0 without ports. */
+ * beats one inside it; otherwise the smaller port; never 0 beside another
+ * port. 0 without ports. */
 uint16_t service_port(uint16_t src, uint16_t dst, const struct label_set *ls);
 /* The key of the series flow k (on interface ifname) counts in. */
 void aggregate_project(const struct flow_key *k, const char *ifname, const struct label_set *ls,

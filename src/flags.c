@@ -235,8 +235,8 @@ static enum flags_result apply(struct config *cfg, int opt, const char *arg,
 		cfg->max_series_given = 1;
 		return number_flag("flow.max-series", arg, 0, UINT32_MAX, &cfg->labels.max_series, err);
 	case OPT_FLOW_RETENTION:
-		if (parse_duration(arg, &cfg->labels.retention_s))
-			return fail(err, "invalid value for --flow.series-retention: \"%s\" (want a duration such as 30s, 5m or 1h)", arg);
+		if (parse_duration(arg, &cfg->labels.retention_s) || !cfg->labels.retention_s)
+			return fail(err, "invalid value for --flow.series-retention: \"%s\" (want a duration of at least 1s, such as 30s, 5m or 1h)", arg);
 		return FLAGS_OK;
 	case OPT_FLOW_IDLE:
 		if (parse_duration(arg, &cfg->idle_timeout_s))

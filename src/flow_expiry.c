@@ -10,6 +10,8 @@
 #include "map_reader.h"
 #include "tcflow.h"
 
+#define GONE_MAX (1u << 20)
+
 struct idle_keys {
 	uint64_t cutoff_ns;
 	size_t key_size;	/* the table's: owners on or off */
@@ -70,10 +72,14 @@ int flow_expiry_sweep(struct flow_expiry *e, uint64_t now_ns)
 	for (size_t i = 0; i < ik.n; i++) {
 		if (bpf_map_delete_elem(e->flows_fd, &ik.keys[i].key))
 			continue;
-		deleted++;
+		ik.keys[deleted++] = ik.keys[i];
 	}
 	pthread_mutex_lock(&e->lock);
 	e->expired -= ik.n - (size_t)deleted;
+	/* Bounded when nobody scrapes: past it, what the flows had not been
+	 * read for shows as unaccounted instead. */
+	for (int i = 0; i < deleted && e->n_gone < GONE_MAX; i++)
+		append(&e->gone, &e->n_gone, &e->cap_gone, &ik.keys[i]);
 	pthread_mutex_unlock(&e->lock);
 	pthread_mutex_unlock(&e->sweep_lock);
 	free(ik.keys);
@@ -139,6 +145,9 @@ void flow_expiry_stop(struct flow_expiry *e)
 	pthread_mutex_unlock(&e->lock);
 	pthread_join(e->thread, NULL);
 	e->running = 0;
+	free(e->gone);
+	e->gone = NULL;
+	e->n_gone = e->cap_gone = 0;
 }
 
 uint64_t flow_expiry_count(struct flow_expiry *e)
@@ -154,6 +163,19 @@ uint64_t flow_expiry_count(struct flow_expiry *e)
 void flow_expiry_begin_read(struct flow_expiry *e)
 {
 	pthread_mutex_lock(&e->sweep_lock);
+}
+
+size_t flow_expiry_take_gone(struct flow_expiry *e, struct flow_entry **out)
+{
+	size_t n;
+
+	pthread_mutex_lock(&e->lock);
+	*out = e->gone;
+	n = e->n_gone;
+	e->gone = NULL;
+	e->n_gone = e->cap_gone = 0;
+	pthread_mutex_unlock(&e->lock);
+	return n;
 }
 
 void flow_expiry_end_read(struct flow_expiry *e)

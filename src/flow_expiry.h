@@ -19,6 +19,11 @@ struct flow_expiry {
 	int stop, running;
 	uint64_t expired;	/* under lock */
 	pthread_mutex_t sweep_lock;	/* a scrape's map read vs. a sweep's deletes */
+	/* Flows deleted since the last scrape, with their counts when
+	 * deleted (under lock): the scrape credits what it had not read yet
+	 * and counts a flow that came back from zero. */
+	struct flow_entry *gone;
+	size_t n_gone, cap_gone;
 };
 
 /* Sweeps every max(1 s, timeout / 4). 0, or -1 after logging why. */
@@ -28,6 +33,9 @@ int flow_expiry_start(struct flow_expiry *e, int flows_fd, uint32_t timeout_s);
  * flow held is never lost from the sums: series.c keeps accumulated deltas. */
 void flow_expiry_begin_read(struct flow_expiry *e);
 void flow_expiry_end_read(struct flow_expiry *e);
+/* Between the two: the flows deleted since the last call, handed over
+ * (the caller frees *out). */
+size_t flow_expiry_take_gone(struct flow_expiry *e, struct flow_entry **out);
 void flow_expiry_stop(struct flow_expiry *e);
 /* One sweep now, at monotonic time now_ns: deletes what is idle. Returns
  * how many flows it deleted, or -errno. */

@@ -107,6 +107,18 @@ static int read_flow(void *ctx, const void *key, const void *value)
 	return 0;
 }
 
+/* Flows the idle sweeper deleted since the last scrape: what they counted
+ * after that scrape read them, and a clean start if they are back. */
+static void credit_gone(struct scraper *s)
+{
+	struct flow_entry *gone;
+	size_t n = flow_expiry_take_gone(s->expiry, &gone);
+
+	for (size_t i = 0; i < n; i++)
+		series_flow_gone(&s->series, &gone[i].key, &gone[i].val);
+	free(gone);
+}
+
 /* Reads the maps and folds them into the series, the flow table streamed
  * from the batch reads into the accounting (no copy of it is kept). Runs
  * without the lock: s->running keeps it the only writer of s->snap and
@@ -125,6 +137,8 @@ double scraper_read(struct scraper *s)
 	}
 	if (s->expiry)
 		flow_expiry_begin_read(s->expiry);
+	if (s->expiry && r.series)
+		credit_gone(s);
 	err = map_drain(s->flows_fd, r.key_size, sizeof(struct flow_value), read_flow, &r);
 	if (s->expiry)
 		flow_expiry_end_read(s->expiry);

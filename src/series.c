@@ -206,9 +206,10 @@ static struct series *series_find(struct series_store *st, const struct series_k
 static struct series *seat(struct series_store *st, const struct series_key *k, uint64_t hash,
 			   uint64_t now_ns, double now_unix)
 {
-	uint32_t cap = st->labels->max_series;
+	uint32_t cap = st->labels->one_read ? 0 : st->labels->max_series;
 	struct series *s;
 
+	/* A replay seats every series and keeps the largest at the end. */
 	if (cap && st->n_flow_series >= cap) {
 		st->stats.refused++;
 		return NULL;
@@ -323,6 +324,26 @@ void series_flow(struct series_store *st, const struct flow_key *k, const struct
 		credit(st, f, d, st->now_ns, st->now_unix);
 }
 
+void series_flow_gone(struct series_store *st, const struct flow_key *k,
+		      const struct flow_value *v)
+{
+	uint64_t hash = hashidx_hash(k, sizeof(*k));
+	uint32_t i = hashidx_find(&st->flow_idx, hash, st->flows, sizeof(*st->flows), k, sizeof(*k));
+	struct flow_state *f;
+	uint64_t d[2];
+
+	if (i == HASHIDX_NONE)
+		return;	/* never read: the totals know it as unaccounted */
+	f = &st->flows[i];
+	if (v->packets >= f->packets && v->bytes >= f->bytes) {
+		d[0] = v->packets - f->packets;
+		d[1] = v->bytes - f->bytes;
+		if (d[0] || d[1])
+			credit(st, f, d, st->now_ns, st->now_unix);
+	}
+	f->packets = f->bytes = 0;
+}
+
 /* Flows the table no longer holds (evicted, expired) are forgotten: if one
  * comes back, it comes back from zero. */
 static int forget_flows(struct series_store *st)
@@ -386,6 +407,8 @@ static void update_folds(struct series_store *st, uint64_t now_ns, double now_un
 
 /* ---- retention -------------------------------------------------------- */
 
+static int cap_once(struct series_store *st);
+
 static int retire_series(struct series_store *st, uint64_t now_ns)
 {
 	size_t kept = 0, flows = 0;
@@ -393,7 +416,12 @@ static int retire_series(struct series_store *st, uint64_t now_ns)
 	for (size_t i = 0; i < st->n_series; i++) {
 		struct series *s = &st->series[i];
 
-		if (now_ns - s->changed_ns >= st->retention_ns && now_ns > s->changed_ns) {
+		/* A replay's series never grow again, and stay: only what its
+		 * cap folded (changed_ns 0) leaves. */
+		int idle = st->labels->one_read ? !s->changed_ns :
+			   now_ns > s->changed_ns && now_ns - s->changed_ns >= st->retention_ns;
+
+		if (idle) {
 			st->stats.removed += !s->key.fold;
 			continue;
 		}
@@ -467,7 +495,8 @@ int series_end(struct series_store *st, int flows_whole)
 	if (!flows_whole)
 		return 0;
 	update_folds(st, st->now_ns, st->now_unix);
-	err = forget_flows(st);
+	err = st->labels->one_read ? cap_once(st) : 0;
+	err |= forget_flows(st);
 	err |= retire_series(st, st->now_ns);
 	err |= retire_accts(st, st->now_ns);
 	return err ? -1 : 0;
@@ -483,6 +512,53 @@ int series_update(struct series_store *st, const struct snapshot *snap, uint64_t
 		for (size_t i = 0; i < snap->n_flows; i++)
 			series_flow(st, &snap->flows[i].key, &snap->flows[i].val);
 	return series_end(st, snap->flows_ok);
+}
+
+static int cmp_bytes_desc(const void *a, const void *b, void *ctx)
+{
+	const struct series *s = ctx, *x = &s[*(const uint32_t *)a], *y = &s[*(const uint32_t *)b];
+
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return series_key_cmp(&x->key, &y->key);	/* ties: the label order */
+}
+
+/* A capture replay reads everything at once: the cap keeps the largest
+ * series by bytes (ties by labels, so every run agrees) and folds the rest
+ * into the fold series of their interface and direction. */
+static int cap_once(struct series_store *st)
+{
+	uint32_t cap = st->labels->max_series, *idx;
+	size_t n = 0;
+
+	if (!cap || st->n_flow_series <= cap)
+		return 0;
+	idx = malloc(st->n_series * sizeof(*idx));
+	if (!idx)
+		return -1;
+	for (size_t i = 0; i < st->n_series; i++)
+		if (!st->series[i].key.fold)
+			idx[n++] = (uint32_t)i;
+	qsort_r(idx, n, sizeof(*idx), cmp_bytes_desc, st->series);
+	for (size_t i = cap; i < n; i++) {
+		struct series *s = &st->series[idx[i]], *f;
+		struct series_key k;
+		uint64_t hash;
+
+		aggregate_fold_key(s->key.ifname, s->key.direction, st->labels, &k);
+		f = series_find(st, &k, &hash);
+		if (!f)
+			f = series_add(st, &k, hash, st->now_ns, st->now_unix);
+		s = &st->series[idx[i]];	/* series_add may have moved it */
+		if (f) {
+			f->packets += s->packets;
+			f->bytes += s->bytes;
+		}
+		s->changed_ns = 0;	/* retired below */
+		st->stats.refused++;
+	}
+	free(idx);
+	return 0;
 }
 
 static int cmp_order(const void *a, const void *b, void *ctx)

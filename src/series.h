@@ -101,6 +101,11 @@ void series_free(struct series_store *st);
 void series_begin(struct series_store *st, const struct snapshot *ifaces, uint64_t now_ns,
 		  double now_unix);
 void series_flow(struct series_store *st, const struct flow_key *k, const struct flow_value *v);
+/* Before the flows: one the idle sweeper deleted, with its counts then.
+ * Credits what was not read yet; if it is back in the table it counts
+ * from zero. */
+void series_flow_gone(struct series_store *st, const struct flow_key *k,
+		      const struct flow_value *v);
 int series_end(struct series_store *st, int flows_whole);
 /* The same from a snapshot of both tables. A failed interface read
  * changes nothing. */

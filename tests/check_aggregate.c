@@ -166,8 +166,10 @@ START_TEST(command_line_errors)
 		  "--interface=lo", "--flow.ipv6-prefix=129");
 	FLAGS_BAD("invalid value for --flow.max-series: \"ten\" (want a whole number from 0 to 4294967295)",
 		  "--interface=lo", "--flow.max-series=ten");
-	FLAGS_BAD("invalid value for --flow.series-retention: \"5 minutes\" (want a duration such as 30s, 5m or 1h)",
+	FLAGS_BAD("invalid value for --flow.series-retention: \"5 minutes\" (want a duration of at least 1s, such as 30s, 5m or 1h)",
 		  "--interface=lo", "--flow.series-retention=5 minutes");
+	FLAGS_BAD("invalid value for --flow.series-retention: \"0\" (want a duration of at least 1s, such as 30s, 5m or 1h)",
+		  "--interface=lo", "--flow.series-retention=0");
 }
 END_TEST
 
@@ -184,6 +186,8 @@ START_TEST(service_port_rule)
 	ck_assert_uint_eq(service_port(50000, 40000, &ls), 40000);
 	ck_assert_uint_eq(service_port(5353, 53, &ls), 53);
 	ck_assert_uint_eq(service_port(0, 0, &ls), 0);
+	ck_assert_uint_eq(service_port(0, 53, &ls), 53);	/* never 0 beside a port */
+	ck_assert_uint_eq(service_port(40000, 0, &ls), 40000);
 	ck_assert_uint_eq(service_port(32768, 60999, &ls), 32768);	/* edges are inside */
 	ck_assert_uint_eq(service_port(32767, 32768, &ls), 32767);
 }
@@ -348,6 +352,12 @@ START_TEST(fold_keys_keep_interface_and_direction)
 	aggregate_fold_key("vA", 1, &ls, &s);
 	ck_assert_str_eq(s.ifname, "");
 	ck_assert_uint_eq(s.direction, 0);
+	ck_assert_uint_eq(s.fold, 1);
+	/* Nothing but interface and direction: the fold is the flows' series. */
+	parse_ok("interface,direction");
+	aggregate_fold_key("vA", 1, &ls, &s);
+	ck_assert_uint_eq(s.fold, 0);
+	ck_assert_str_eq(s.ifname, "vA");
 }
 END_TEST
 

@@ -376,6 +376,52 @@ START_TEST(a_replay_is_born_whole_without_folds)
 }
 END_TEST
 
+START_TEST(a_deleted_flow_back_with_as_many_packets_counts_anew)
+{
+	struct flow_key k = key(7, 0, 2, 40000, 53);
+	struct flow_value gone = { .packets = 6, .bytes = 600 };
+	uint64_t p = 5;
+
+	start();
+	table(&k, &p, 1);
+	totals(7, 0, 5);
+	update(1);
+	/* The sweeper deletes it at 6 packets; it comes back and counts 6. */
+	p = 6;
+	table(&k, &p, 1);
+	totals(7, 0, 12);
+	now += S;
+	series_begin(&st, &snap, now, (double)now / S);
+	series_flow_gone(&st, &k, &gone);
+	series_flow(&st, &snap.flows[0].key, &snap.flows[0].val);
+	ck_assert_int_eq(series_end(&st, 1), 0);
+	ck_assert_uint_eq(shown(&k), 12);
+	ck_assert_uint_eq(fold("vA", 0), 0);
+}
+END_TEST
+
+START_TEST(a_replay_cap_keeps_the_largest)
+{
+	struct flow_key k[3] = { key(7, 0, 2, 40000, 53), key(7, 0, 3, 40000, 53),
+				 key(7, 0, 4, 40000, 53) };
+	uint64_t p[3] = { 5, 7, 5 };
+
+	ls.one_read = 1;
+	ls.max_series = 2;
+	start();
+	table(k, p, 3);
+	totals(7, 0, 17);
+	update(1);
+	ck_assert_uint_eq(st.n_flow_series, 2);
+	ck_assert_uint_eq(shown(&k[1]), 7);
+	ck_assert_uint_eq(shown(&k[0]), 5);	/* a tie: the smaller address */
+	ck_assert_ptr_null(find(&k[2], "vA", 0));
+	ck_assert_uint_eq(fold("vA", 0), 5);
+	update(600);	/* a replay's series never leave */
+	ck_assert_uint_eq(st.n_series, 3);
+}
+END_TEST
+
 /* ---- a random history: the invariant under churn ------------------------ */
 
 static uint32_t seed = 12345;
@@ -484,6 +530,8 @@ static Suite *series_suite(void)
 	tcase_add_test(tc, a_failed_read_changes_nothing);
 	tcase_add_test(tc, a_gone_interface_stays_for_the_retention);
 	tcase_add_test(tc, a_replay_is_born_whole_without_folds);
+	tcase_add_test(tc, a_deleted_flow_back_with_as_many_packets_counts_anew);
+	tcase_add_test(tc, a_replay_cap_keeps_the_largest);
 	tcase_add_loop_test(tc, random_churn_keeps_every_sum, 0, 4);
 	suite_add_tcase(s, tc);
 	return s;

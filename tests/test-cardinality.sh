@@ -162,7 +162,10 @@ def cidr(addr, c):
     return addr if prefix == full else str(ipaddress.ip_network("%s/%d" % (addr, prefix), strict=False))
 
 def service_port(sp, dp):
-    """A port outside the client range beats one inside it; else the smaller."""
+    """Port 0 is no service's; a port outside the client range beats one
+    inside it; else the smaller."""
+    if not sp or not dp:
+        return sp or dp
     es, ed = [EPHEMERAL[0] <= p <= EPHEMERAL[1] for p in (sp, dp)]
     if es != ed:
         return dp if es else sp

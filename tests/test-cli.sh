@@ -37,7 +37,7 @@ expect "bad series cap" 2 \
 	"$p invalid value for --flow.max-series: \"-1\" (want a whole number from 0 to 4294967295)" \
 	--interface=lo --flow.max-series=-1
 expect "bad series retention" 2 \
-	"$p invalid value for --flow.series-retention: \"forever\" (want a duration such as 30s, 5m or 1h)" \
+	"$p invalid value for --flow.series-retention: \"forever\" (want a duration of at least 1s, such as 30s, 5m or 1h)" \
 	--interface=lo --flow.series-retention=forever
 expect "misspelt label" 2 \
 	"$p invalid value for --flow.labels: \"service_ports\" is not a preset (services, hosts, full) or a label (interface, direction, protocol, src_ip, dst_ip, src_port, dst_port, service_port, cgroup, namespace, pod, container)" \

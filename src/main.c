@@ -18,6 +18,7 @@
 #include "http.h"
 #include "log.h"
 #include "privs.h"
+#include "owners.h"
 #include "replay.h"
 #include "scrape.h"
 #include "iface_follow.h"
@@ -247,7 +248,7 @@ static int run_replay(const struct config *cfg, struct tcflow *skel, struct scra
 	struct replay_result res;
 	/* SIGINT and SIGTERM keep their default action while the capture is
 	 * read (it may be a FIFO that never ends): nothing is attached yet. */
-	int err = replay_file(bpf_program__fd(skel->progs.tcflow_ingress), cfg->pcap_file, &res);
+	int err = replay_file(bpf_program__fd(bpf_loader_ingress(skel)), cfg->pcap_file, &res);
 
 	block_stop_signals();
 
@@ -297,7 +298,30 @@ int main(int argc, char **argv)
 	if (!cfg.pcap_file)
 		block_stop_signals();
 
+	struct owners *owners = NULL;
+
+	/* Owners are local sockets': a capture has none. */
+	if ((cfg.labels.mask & FL_OWNER) && !cfg.pcap_file) {
+		struct owners_config oc = {
+			.cgroup_root = cfg.cgroup_root,
+			.host_root = cfg.rootfs,
+			.refresh_ms = 1000,
+			.labels = label_set_owner_labels(cfg.labels.mask),
+		};
+		char oerr[OWNERS_ERR_LEN];
+
+		owners = owners_new(&oc, oerr);
+		if (!owners) {
+			pr_err("%s\n", oerr);
+			web_config_unref(wcfg);
+			return EXIT_FAILURE_;
+		}
+		cfg.labels.owners = owners;
+	}
 	struct loader_opts lopts = {
+		.owners = owners != NULL,
+		/* Tests: the kernel path of kernels without bpf_rdonly_cast. */
+		.owners_compat = getenv("TCFLOW_OWNERS_COMPAT") != NULL,
 		.flow_max_entries = cfg.flow_max_entries,
 		/* The loader sizes for 2 × n + 2 hooks (the 2: replay's slack),
 		 * rounded up to a power of 2: max-count interfaces, 2 × max-count
@@ -310,6 +334,7 @@ int main(int argc, char **argv)
 	skel = bpf_loader_load(&lopts);
 	if (!skel) {
 		web_config_unref(wcfg);
+		owners_free(owners);
 		return EXIT_FAILURE_;
 	}
 	/* Replay's one hook shows up in the totals even for an empty capture. */
@@ -317,6 +342,7 @@ int main(int argc, char **argv)
 		pr_err("preparing the interface counters failed\n");
 		web_config_unref(wcfg);
 		bpf_loader_destroy(skel);
+		owners_free(owners);
 		return EXIT_FAILURE_;
 	}
 	scraper_for(&scraper, skel, &cfg);
@@ -325,5 +351,6 @@ int main(int argc, char **argv)
 	scraper_destroy(&scraper);
 	bpf_loader_destroy(skel);
 	iface_select_free(&cfg.iface);
+	owners_free(owners);
 	return rc ? EXIT_FAILURE_ : EXIT_OK;
 }

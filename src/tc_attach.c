@@ -85,7 +85,9 @@ int tc_probe(const struct tc_slot *slot, int ifindex, int dir, uint32_t my_prog_
 		return 0;
 	}
 	prog_name(out->prog_id, out->prog_name, sizeof(out->prog_name));
-	if (strcmp(out->prog_name, prog_names[dir]) != 0)
+	/* Ours by name: the ingress program with owners on is tcflow_in_owner. */
+	if (strcmp(out->prog_name, prog_names[dir]) != 0 &&
+	    (dir != 0 || strcmp(out->prog_name, "tcflow_in_owner") != 0))
 		out->holder = TC_OTHER;
 	else if (owner_lookup(out->prog_id, &out->owner_pid))
 		out->holder = TC_LIVE;

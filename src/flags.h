@@ -31,6 +31,12 @@ struct config {
 	int labels_given, max_series_given;	/* else replay has its own defaults */
 	uint32_t idle_timeout_s;	/* 0: flows never expire */
 	int log_level;
+	const char *web_config_file;	/* NULL: plain HTTP, no auth */
+	int disable_events;		/* no /events */
+	uint32_t max_connections;	/* open connections */
+	uint32_t max_per_ip;		/* open connections of one address */
+	uint32_t max_event_streams;	/* /events responses at once */
+	uint32_t read_header_timeout_s;	/* deadline of a whole request head */
 };
 
 enum flags_result {
@@ -44,7 +50,7 @@ void flags_defaults(struct config *cfg);
 enum flags_result flags_parse(struct config *cfg, int argc, char **argv,
 			      char err[FLAGS_ERR_LEN]);
 void flags_usage(FILE *out);
-/* A whole number in [min, max], decimal or 0x hex: 0, or -1 when not. */
+/* A decimal whole number in [min, max], digits only: 0, or -1 when not. */
 int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 /* A duration such as 90s, 5m, 1h or 0 (a bare number is seconds). */
 int parse_duration(const char *s, uint32_t *seconds);

@@ -818,15 +818,20 @@ struct iface_follow *iface_follow_start(const struct iface_follow_opts *o)
 	free(f->links);
 	f->links = NULL;
 	f->n_links = f->cap_links = 0;
-	if (pthread_create(&f->thread, NULL, follow_thread, f)) {
-		pr_err("starting the interface thread failed\n");
-		goto fail;
-	}
-	f->thread_on = 1;
 	return f;
 fail:
 	destroy(f);
 	return NULL;
+}
+
+int iface_follow_run(struct iface_follow *f)
+{
+	if (pthread_create(&f->thread, NULL, follow_thread, f)) {
+		pr_err("starting the interface thread failed\n");
+		return -1;
+	}
+	f->thread_on = 1;
+	return 0;
 }
 
 void iface_follow_stop(struct iface_follow *f)

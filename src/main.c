@@ -17,10 +17,12 @@
 #include "flow_expiry.h"
 #include "http.h"
 #include "log.h"
+#include "privs.h"
 #include "replay.h"
 #include "scrape.h"
 #include "iface_follow.h"
 #include "tcflow.skel.h"
+#include "web_config.h"
 
 enum exit_code { EXIT_OK = 0, EXIT_FAILURE_ = 1, EXIT_USAGE = 2 };
 
@@ -41,6 +43,14 @@ static void block_stop_signals(void)
 
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/* A shell starts background jobs with SIGINT ignored; an ignored signal
+ * would never reach sigwait(), nor end a replay. */
+static void default_stop_signals(void)
+{
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 }
 
 static int wait_for_stop(void)
@@ -117,17 +127,41 @@ static void events_stop(struct events *e)
 	hub_wait_empty(&e->hub, 2000);
 }
 
-static int serve(const struct config *cfg, struct scraper *s, int live, struct tcflow *skel)
+struct web_state {
+	struct web_watch watch;
+	struct http_server *srv;
+	double start_time;	/* the scraper's: _created of the counters */
+};
+
+static void render_web(void *cls, struct expo *e)
+{
+	struct web_state *w = cls;
+
+	http_render(w->srv, e, w->start_time);
+	if (w->watch.path)
+		web_watch_render(&w->watch, e);
+}
+
+/* Takes the reference to wcfg (NULL without --web.config.file). */
+/* live: follow and attach to the selected interfaces (else replay). */
+static int serve(const struct config *cfg, struct scraper *s, int live,
+		 struct tcflow *skel, struct web_config *wcfg)
 {
 	static struct events ev;
+	static struct flow_expiry expiry;
+	static struct web_state web;
 	struct http_opts hopts = {
 		.listen_address = cfg->listen_address,
 		.telemetry_path = cfg->telemetry_path,
-		.max_connections = cfg->max_requests,
+		.max_requests = cfg->max_requests,
+		.max_connections = cfg->max_connections,
+		.max_per_ip = cfg->max_per_ip,
+		.max_event_streams = cfg->max_event_streams,
 		.timeout_seconds = 10,
+		.header_timeout_seconds = cfg->read_header_timeout_s,
+		.events_disabled = cfg->disable_events,
+		.web = wcfg ? &web.watch : NULL,
 	};
-	struct http_server *srv = NULL;
-	struct iface_follow *follow = NULL;
 	struct iface_follow_opts fopts = {
 		.sel = &cfg->iface,
 		.max_count = cfg->iface_max_count,
@@ -135,59 +169,84 @@ static int serve(const struct config *cfg, struct scraper *s, int live, struct t
 		.handle = cfg->tc_handle,
 		.skel = skel,
 	};
+	/* The port first: a port conflict must change nothing in the kernel. */
+	struct http_server *srv = http_bind(&hopts);
+	struct iface_follow *follow = NULL;
 	int rc = -1;
 
-	static struct flow_expiry expiry;
-
-	if (events_start(&ev, cfg, skel))
+	if (srv && live)
+		follow = iface_follow_start(&fopts);
+	if (!srv || (live && !follow)) {
+		http_stop(srv);
+		web_config_unref(wcfg);
 		return -1;
+	}
+	/* Before any thread starts: capabilities belong to each thread, and
+	 * new threads inherit those of their creator. Detaching at exit needs
+	 * CAP_NET_ADMIN; reading and deleting map entries through the fds we
+	 * hold needs nothing. */
+	if (privs_drop(live)) {
+		web_config_unref(wcfg);
+		goto out;
+	}
+	if (wcfg && web_watch_start(&web.watch, cfg->web_config_file, wcfg))
+		goto out;
+	/* The interface thread too: it attaches with CAP_NET_ADMIN only. */
+	if (follow && iface_follow_run(follow))
+		goto out;
+	__atomic_store_n(&s->follow, follow, __ATOMIC_RELEASE);
+	if (events_start(&ev, cfg, skel))
+		goto out;
 	if (cfg->idle_timeout_s) {
-		if (flow_expiry_start(&expiry, bpf_map__fd(skel->maps.flows), cfg->idle_timeout_s)) {
-			events_stop(&ev);
-			if (ev.on)
-				hub_destroy(&ev.hub);
-			return -1;
-		}
+		if (flow_expiry_start(&expiry, bpf_map__fd(skel->maps.flows), cfg->idle_timeout_s))
+			goto out;
 		s->expiry = &expiry;
 	}
-	hopts.hub = s->hub = ev.on ? &ev.hub : NULL;
-	/* The port is bound first, so that a port conflict changes nothing in
-	 * the kernel; served once attached, so that "listening" in the log
-	 * means counting, and a refused start prints one line. */
-	srv = http_bind(&hopts, s);
-	if (srv && live) {
-		follow = iface_follow_start(&fopts);
-		__atomic_store_n(&s->follow, follow, __ATOMIC_RELEASE);
-	}
-	if (srv && (!live || follow) && http_serve(srv, &hopts) == 0) {
+	s->hub = ev.on ? &ev.hub : NULL;
+	web.srv = srv;
+	web.start_time = s->start_time;
+	s->extra_render = render_web;
+	s->extra_cls = &web;
+	/* "listening" in the log means counting: the filters are attached. */
+	if (http_run(srv, s, s->hub) == 0) {
 		wait_for_stop();
 		rc = 0;
 	}
+out:
 	events_stop(&ev);
-	/* The filters go last: no scrape may ask about them any more. */
 	http_stop(srv);
+	s->extra_render = NULL;
+	/* The filters go last: no scrape may ask about them any more. */
 	s->follow = NULL;
 	iface_follow_stop(follow);
 	flow_expiry_stop(&expiry);
 	if (ev.on)
 		hub_destroy(&ev.hub);
+	web_watch_stop(&web.watch);
 	return rc;
 }
 
-static int run_replay(const struct config *cfg, struct tcflow *skel, struct scraper *s)
+static int run_replay(const struct config *cfg, struct tcflow *skel, struct scraper *s,
+		      struct web_config *wcfg)
 {
 	struct replay_result res;
+	/* SIGINT and SIGTERM keep their default action while the capture is
+	 * read (it may be a FIFO that never ends): nothing is attached yet. */
 	int err = replay_file(bpf_program__fd(skel->progs.tcflow_ingress), cfg->pcap_file, &res);
+
+	block_stop_signals();
 
 	/* With --once stdout is the product: stderr stays for errors. */
 	log_msg(cfg->once ? LOG_DEBUG : LOG_INFO, "replayed %llu records of \"%s\"\n",
 		(unsigned long long)res.records, cfg->pcap_file);
 	/* What was counted before a damaged record still goes out. */
-	if (cfg->once)
-		return print_once(s) || err ? -1 : 0;
-	if (err)
+	if (cfg->once || err) {
+		web_config_unref(wcfg);
+		if (cfg->once)
+			return print_once(s) || err ? -1 : 0;
 		return -1;
-	return serve(cfg, s, 0, skel);
+	}
+	return serve(cfg, s, 0, skel, wcfg);
 }
 
 int main(int argc, char **argv)
@@ -195,6 +254,7 @@ int main(int argc, char **argv)
 	struct config cfg;
 	struct scraper scraper;
 	struct tcflow *skel;
+	struct web_config *wcfg = NULL;
 	char err[FLAGS_ERR_LEN];
 	int rc;
 
@@ -212,7 +272,15 @@ int main(int argc, char **argv)
 	log_route_libbpf();
 	/* Which side of a conversation is the client's: this host's own range. */
 	label_set_read_ephemeral(&cfg.labels, "/proc/sys/net/ipv4/ip_local_port_range");
-	block_stop_signals();
+	/* A bad web configuration is bad input: found before loading anything. */
+	if (cfg.web_config_file &&
+	    !(wcfg = web_config_load(cfg.web_config_file, err, sizeof(err)))) {
+		pr_err("invalid --web.config.file \"%s\": %s\n", cfg.web_config_file, err);
+		return EXIT_USAGE;
+	}
+	default_stop_signals();
+	if (!cfg.pcap_file)
+		block_stop_signals();
 
 	struct loader_opts lopts = {
 		.flow_max_entries = cfg.flow_max_entries,
@@ -225,16 +293,20 @@ int main(int argc, char **argv)
 		.events_ring_size = cfg.events_ring_size,
 	};
 	skel = bpf_loader_load(&lopts);
-	if (!skel)
+	if (!skel) {
+		web_config_unref(wcfg);
 		return EXIT_FAILURE_;
+	}
 	/* Replay's one hook shows up in the totals even for an empty capture. */
 	if (cfg.pcap_file && bpf_loader_add_iface(skel, 0, 1)) {
 		pr_err("preparing the interface counters failed\n");
+		web_config_unref(wcfg);
 		bpf_loader_destroy(skel);
 		return EXIT_FAILURE_;
 	}
 	scraper_for(&scraper, skel, &cfg);
-	rc = cfg.pcap_file ? run_replay(&cfg, skel, &scraper) : serve(&cfg, &scraper, 1, skel);
+	rc = cfg.pcap_file ? run_replay(&cfg, skel, &scraper, wcfg) :
+			     serve(&cfg, &scraper, 1, skel, wcfg);
 	scraper_destroy(&scraper);
 	bpf_loader_destroy(skel);
 	iface_select_free(&cfg.iface);

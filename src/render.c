@@ -383,5 +383,7 @@ void render_exposition(struct strbuf *out, enum expo_format format,
 	expo_gauge(&e, NULL, 0, in->read_seconds);
 	if (in->proc)
 		render_process(&e, in->proc);
+	if (in->extra)
+		in->extra(in->extra_cls, &e);
 	expo_finish(&e);
 }

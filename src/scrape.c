@@ -177,6 +177,8 @@ static struct scrape_body *scrape_new(struct scraper *s, struct scrape_body *b,
 	in.hub = hub;
 	if (follow && iface_follow_snapshot(follow, &ifaces) == 0)
 		in.ifaces = &ifaces;
+	in.extra = s->extra_render;
+	in.extra_cls = s->extra_cls;
 	render_exposition(&b->text, (enum expo_format)format, &in);
 	free(hub);
 	free(ifaces.hooks);

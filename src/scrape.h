@@ -45,6 +45,9 @@ struct scraper {
 	unsigned long generation;	/* scrapes finished so far */
 	struct scrape_body *latest;	/* result of the last finished scrape */
 	struct scrape_body *spare;	/* a released body, reused to save allocations */
+	/* Families of other parts (the HTTP server), rendered last. */
+	void (*extra_render)(void *cls, struct expo *e);
+	void *extra_cls;
 };
 
 /* labels must outlive the scraper. */

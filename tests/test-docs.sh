@@ -77,6 +77,9 @@ FIXTURE=$FIXTURES/e2e-output.txt
 		tcflow_packet_size_bytes
 	# Live interface health: not in a capture replay's scrape either.
 	printf '%s\n' tcflow_interface_attached tcflow_interface_attach_events_total
+	# Only with --web.config.file.
+	printf '%s\n' tcflow_web_config_last_reload_successful \
+		tcflow_web_config_last_reload_success_timestamp_seconds
 } | sort -u >"$tmp/families"
 nfam=$(wc -l <"$tmp/families")
 check "metric families to look for ($nfam)" test "$nfam" -ge 20
@@ -88,6 +91,9 @@ done
 # (Counters are named without _total in the exposition writer's calls.)
 for f in tcflow_interface_attached tcflow_interface_attach_events_total; do
 	check "interface family $f is rendered by src/render.c" grep -qF "\"${f%_total}\"" "$SRC/src/render.c"
+done
+for f in tcflow_web_config_last_reload_successful tcflow_web_config_last_reload_success_timestamp_seconds; do
+	check "web config family $f is rendered by src/web_config.c" grep -q "\"$f\"" "$SRC/src/web_config.c"
 done
 missing=
 while read -r f; do
@@ -102,7 +108,7 @@ stale=$(comm -23 "$tmp/man-metrics" "$tmp/families" | tr '\n' ' ')
 if [ -z "$stale" ]; then ok "every tcflow_* metric the man page names exists"; else not_ok "the man page names unknown metrics: $stale"; fi
 
 # ---- HTTP and /events ----------------------------------------------------------
-for ep in /metrics /events; do
+for ep in /metrics /events /-/healthy; do
 	check "endpoint $ep is in the man page" grep -qE "(^| )$ep( |\$|,|\\.)" "$tmp/man.txt"
 done
 params=$(grep -oE 'strcmp\(key, "[a-z_]+"\)' "$SRC/src/event_filter.c" | sed 's/.*"\(.*\)".*/\1/' | sort -u)

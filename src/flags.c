@@ -410,12 +410,29 @@ static enum flags_result check_combination(const struct config *cfg, char err[FL
 	return FLAGS_OK;
 }
 
+static int prefix_of_a_flag(const char *token)
+{
+	const char *name = token + 2, *eq = strchr(name, '=');
+	size_t len = eq ? (size_t)(eq - name) : strlen(name);
+
+	if (strncmp(token, "--", 2) || !len)
+		return 0;
+	for (size_t i = 0; options[i].name; i++)
+		if (strlen(options[i].name) > len && !strncmp(options[i].name, name, len))
+			return 1;
+	return 0;
+}
+
 static enum flags_result bad_option(int argc, char **argv, int opt, char err[FLAGS_ERR_LEN])
 {
 	const char *arg = optind - 1 < argc ? argv[optind - 1] : "?";
 
 	if (opt == ':')
 		return fail(err, "flag %s needs a value", arg);
+	/* A prefix of several flags (--i: --interface, --interface.include,
+	 * ...) is refused by getopt_long as ambiguous: still an abbreviation. */
+	if (prefix_of_a_flag(arg))
+		return fail(err, "unknown flag %s (flags are never abbreviated; see --help)", arg);
 	return fail(err, "unknown flag %s (see --help)", arg);
 }
 
@@ -448,7 +465,8 @@ enum flags_result flags_parse(struct config *cfg, int argc, char **argv,
 		if (opt != '?' && opt != ':' && idx >= 0 && abbreviated(argv[at], idx))
 			return fail(err, "unknown flag %s (flags are never abbreviated; see --help)",
 				    argv[at]);
-		if (idx >= 0 && opt != '?' && opt != ':' && opt != OPT_INTERFACE && seen[idx]++)
+		if (idx >= 0 && opt != '?' && opt != ':' && opt != OPT_INTERFACE &&
+		    opt != OPT_IFACE_INCLUDE && opt != OPT_IFACE_EXCLUDE && seen[idx]++)
 			return fail(err, "flag --%s is given twice", options[idx].name);
 		if (opt == OPT_HELP) {
 			flags_usage(stdout);

@@ -12,6 +12,12 @@ AC_DEFUN([TCFLOW_CHECK_LIBS], [
   TCFLOW_PKG([ZLIB], [zlib], [zlib1g-dev])
   TCFLOW_PKG([MHD], [libmicrohttpd >= 0.9.71], [libmicrohttpd-dev])
   TCFLOW_PKG([PCAP], [libpcap], [libpcap-dev])
+  dnl --web.config.file: TLS, YAML, bcrypt; least privilege: libcap.
+  TCFLOW_PKG([GNUTLS], [gnutls >= 3.6], [libgnutls28-dev])
+  TCFLOW_PKG([YAML], [yaml-0.1], [libyaml-dev])
+  TCFLOW_PKG([XCRYPT], [libxcrypt >= 4.1], [libcrypt-dev])
+  TCFLOW_PKG([LIBCAP], [libcap], [libcap-dev])
+  TCFLOW_PKG([LIBMNL], [libmnl >= 1.0.3], [libmnl-dev])
   TCFLOW_PKG([CHECK], [check >= 0.11], [check])
   LIBBPF_VERSION=`$PKG_CONFIG --modversion libbpf`
   MHD_VERSION=`$PKG_CONFIG --modversion libmicrohttpd`
@@ -19,9 +25,18 @@ AC_DEFUN([TCFLOW_CHECK_LIBS], [
 
   dnl Confirm the headers really compile, not just that a .pc file exists.
   tcflow_save_CPPFLAGS=$CPPFLAGS
-  CPPFLAGS="$CPPFLAGS $LIBBPF_CFLAGS $MHD_CFLAGS $PCAP_CFLAGS"
-  AC_CHECK_HEADERS([bpf/libbpf.h microhttpd.h pcap/pcap.h zlib.h], [],
-    [AC_MSG_ERROR([header $ac_header missing: install libbpf-dev, libmicrohttpd-dev, libpcap-dev and zlib1g-dev])])
+  CPPFLAGS="$CPPFLAGS $LIBBPF_CFLAGS $MHD_CFLAGS $PCAP_CFLAGS $GNUTLS_CFLAGS $YAML_CFLAGS"
+  AC_CHECK_HEADERS([bpf/libbpf.h microhttpd.h pcap/pcap.h zlib.h gnutls/gnutls.h yaml.h crypt.h sys/capability.h], [],
+    [AC_MSG_ERROR([header $ac_header missing: install libbpf-dev, libmicrohttpd-dev, libpcap-dev, zlib1g-dev, libgnutls28-dev, libyaml-dev, libcrypt-dev and libcap-dev])])
+  dnl --web.config.file needs a libmicrohttpd built with HTTPS (GnuTLS).
+  tcflow_save_LIBS=$LIBS
+  LIBS="$LIBS $MHD_LIBS"
+  AC_RUN_IFELSE([AC_LANG_PROGRAM([[#include <microhttpd.h>]],
+      [[return MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES &&
+               MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK) == MHD_YES ? 0 : 1;]])],
+    [], [AC_MSG_ERROR([libmicrohttpd was built without HTTPS support (GnuTLS): --web.config.file needs it])],
+    [AC_MSG_WARN([cross compiling: cannot check that libmicrohttpd supports HTTPS])])
+  LIBS=$tcflow_save_LIBS
   CPPFLAGS=$tcflow_save_CPPFLAGS
   dnl xxHash is used header-only (XXH_INLINE_ALL): no library to link.
   AC_CHECK_HEADERS([xxhash.h], [],

@@ -1,5 +1,6 @@
 #include "events_http.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,9 @@
 #define KEEPALIVE_SECONDS 15
 
 struct stream {
+	int fd;			/* the client's socket, watched for its going away */
 	struct event_hub *hub;
+	int *open_streams;	/* the server's count, given back on close */
 	struct subscriber *sub;
 	uint64_t limit, sent;
 	struct strbuf pending;	/* formatted lines not yet handed to MHD */
@@ -38,6 +41,15 @@ static MHD_RESULT query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 	return MHD_YES;
 }
 
+/* Whether the client shut its side: a quiet stream would otherwise only
+ * find out at its next keepalive write, holding its place until then. */
+static int client_gone(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+
+	return fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 /* Fills s->pending with the next lines, waiting for events as long as it
  * takes. Returns -1 at the end of the stream. */
 static int refill(struct stream *s)
@@ -51,6 +63,8 @@ static int refill(struct stream *s)
 
 		/* A newline now and then: the only way to notice a client that
 		 * went away while its filter matched nothing. */
+		if (client_gone(s->fd))
+			return -1;
 		if (idle == KEEPALIVE_SECONDS) {
 			strbuf_putc(&s->pending, '\n');
 			return 0;
@@ -90,45 +104,66 @@ static void close_stream(void *cls)
 	struct stream *s = cls;
 
 	hub_unsubscribe(s->hub, s->sub);
+	__atomic_sub_fetch(s->open_streams, 1, __ATOMIC_RELAXED);
 	strbuf_free(&s->pending);
 	free(s);
 }
 
-static MHD_RESULT reply(struct MHD_Connection *c, unsigned int status, const char *text)
+static struct MHD_Response *text(unsigned int *status, unsigned int code, const char *msg)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text,
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(msg), (void *)msg,
 								 MHD_RESPMEM_MUST_COPY);
-	MHD_RESULT ret;
 
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
+	*status = code;
+	if (r)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	return r;
 }
 
-MHD_RESULT events_http_respond(struct MHD_Connection *c, struct event_hub *hub)
+/* The stream counts against max_streams from here until close_stream. */
+static int take_slot(int *open_streams, unsigned int max_streams)
+{
+	if (__atomic_add_fetch(open_streams, 1, __ATOMIC_RELAXED) <= (int)max_streams)
+		return 0;
+	__atomic_sub_fetch(open_streams, 1, __ATOMIC_RELAXED);
+	return -1;
+}
+
+struct MHD_Response *events_http_response(struct MHD_Connection *c, struct event_hub *hub,
+					  int head, int *open_streams, unsigned int max_streams,
+					  unsigned int *status)
 {
 	struct event_filter f;
 	struct parse_state ps = { .f = &f };
 	struct MHD_Response *r;
+	const union MHD_ConnectionInfo *fdi;
 	struct stream *s;
 	char msg[300];
-	MHD_RESULT ret;
 
 	event_filter_init(&f);
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_arg, &ps);
 	if (ps.failed) {
 		snprintf(msg, sizeof(msg), "%s\n", ps.err);
-		return reply(c, MHD_HTTP_BAD_REQUEST, msg);
+		return text(status, MHD_HTTP_BAD_REQUEST, msg);
 	}
+	if (head) {	/* the headers a GET would get, and no body at all */
+		r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+		*status = MHD_HTTP_OK;
+		goto headers;
+	}
+	if (take_slot(open_streams, max_streams))
+		return text(status, MHD_HTTP_SERVICE_UNAVAILABLE,
+			    "too many /events clients (--web.max-event-streams)\n");
 	s = calloc(1, sizeof(*s));
 	if (!s || !(s->sub = hub_subscribe(hub, &f, EVENTS_CLIENT_QUEUE))) {
 		free(s);
-		return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "too many /events clients\n");
+		__atomic_sub_fetch(open_streams, 1, __ATOMIC_RELAXED);
+		return text(status, MHD_HTTP_SERVICE_UNAVAILABLE, "too many /events clients\n");
 	}
+	fdi = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	s->fd = fdi ? fdi->connect_fd : -1;
 	s->hub = hub;
+	s->open_streams = open_streams;
 	s->limit = f.limit;
 	/* A stream may rightly be quiet longer than the idle timeout of other
 	 * requests; the keepalive newline finds clients that went away. */
@@ -137,11 +172,13 @@ MHD_RESULT events_http_respond(struct MHD_Connection *c, struct event_hub *hub)
 					      close_stream);
 	if (!r) {
 		close_stream(s);
-		return MHD_NO;
+		return NULL;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, EVENTS_CONTENT_TYPE);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return ret;
+	*status = MHD_HTTP_OK;
+headers:
+	if (r) {
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, EVENTS_CONTENT_TYPE);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	}
+	return r;
 }

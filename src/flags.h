@@ -5,13 +5,16 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "aggregate.h"
+#include "iface_select.h"
 
-#define MAX_INTERFACES 64
+/* MAX_INTERFACES (--interface flags): iface_select.h */
 #define FLAGS_ERR_LEN 512
 
 struct config {
 	const char *interfaces[MAX_INTERFACES];
 	int n_interfaces;
+	struct iface_select iface;	/* names above, plus include/exclude */
+	uint32_t iface_max_count;	/* --interface.max-count */
 	uint32_t tc_priority;
 	uint32_t tc_handle;
 	uint32_t flow_max_entries;
@@ -30,6 +33,12 @@ struct config {
 	const char *cgroup_root;	/* --path.cgroup; NULL: from mountinfo */
 	const char *rootfs;		/* --path.rootfs: the host's / */
 	int log_level;
+	const char *web_config_file;	/* NULL: plain HTTP, no auth */
+	int disable_events;		/* no /events */
+	uint32_t max_connections;	/* open connections */
+	uint32_t max_per_ip;		/* open connections of one address */
+	uint32_t max_event_streams;	/* /events responses at once */
+	uint32_t read_header_timeout_s;	/* deadline of a whole request head */
 };
 
 enum flags_result {
@@ -43,7 +52,7 @@ void flags_defaults(struct config *cfg);
 enum flags_result flags_parse(struct config *cfg, int argc, char **argv,
 			      char err[FLAGS_ERR_LEN]);
 void flags_usage(FILE *out);
-/* A whole number in [min, max], decimal or 0x hex: 0, or -1 when not. */
+/* A decimal whole number in [min, max], digits only: 0, or -1 when not. */
 int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 /* A duration such as 90s, 5m, 1h or 0 (a bare number is seconds). */
 int parse_duration(const char *s, uint32_t *seconds);

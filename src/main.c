@@ -18,10 +18,12 @@
 #include "http.h"
 #include "log.h"
 #include "owners.h"
+#include "privs.h"
 #include "replay.h"
 #include "scrape.h"
-#include "tc_attach.h"
+#include "iface_follow.h"
 #include "tcflow.skel.h"
+#include "web_config.h"
 
 enum exit_code { EXIT_OK = 0, EXIT_FAILURE_ = 1, EXIT_USAGE = 2 };
 
@@ -42,6 +44,14 @@ static void block_stop_signals(void)
 
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+/* A shell starts background jobs with SIGINT ignored; an ignored signal
+ * would never reach sigwait(), nor end a replay. */
+static void default_stop_signals(void)
+{
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 }
 
 static int wait_for_stop(void)
@@ -118,74 +128,149 @@ static void events_stop(struct events *e)
 	hub_wait_empty(&e->hub, 2000);
 }
 
-static int serve(const struct config *cfg, struct scraper *s, struct tc_set *tc,
-		 struct tcflow *skel)
+struct web_state {
+	struct web_watch watch;
+	struct http_server *srv;
+	double start_time;	/* the scraper's: _created of the counters */
+};
+
+static void render_web(void *cls, struct expo *e)
+{
+	struct web_state *w = cls;
+
+	http_render(w->srv, e, w->start_time);
+	if (w->watch.path)
+		web_watch_render(&w->watch, e);
+}
+
+/* Live: follows the selected interfaces, attaching to those there now
+ * before it returns. NULL after logging why. */
+static struct iface_follow *follow_start(const struct config *cfg, struct scraper *s,
+					 struct tcflow *skel)
+{
+	struct iface_follow_opts fopts = {
+		.sel = &cfg->iface,
+		.max_count = cfg->iface_max_count,
+		.priority = cfg->tc_priority,
+		.handle = cfg->tc_handle,
+		.skel = skel,
+	};
+	struct iface_follow *follow = iface_follow_start(&fopts);
+
+	__atomic_store_n(&s->follow, follow, __ATOMIC_RELEASE);
+	return follow;
+}
+
+/* The threads after the privileges are dropped: capabilities belong to
+ * each thread, and new threads inherit those of their creator. */
+static int start_threads(const struct config *cfg, struct scraper *s, struct tcflow *skel,
+			 struct iface_follow *follow, struct web_config *wcfg,
+			 struct web_state *web, struct events *ev, struct flow_expiry *expiry)
+{
+	if (follow && iface_follow_run(follow))
+		return -1;
+	if (wcfg && web_watch_start(&web->watch, cfg->web_config_file, wcfg))
+		return -1;
+	if (events_start(ev, cfg, skel))
+		return -1;
+	if (cfg->idle_timeout_s) {
+		if (flow_expiry_start(expiry, bpf_map__fd(skel->maps.flows), cfg->idle_timeout_s))
+			return -1;
+		s->expiry = expiry;
+	}
+	s->hub = ev->on ? &ev->hub : NULL;
+	return 0;
+}
+
+/* Takes the reference to wcfg (NULL without --web.config.file). The port
+ * is bound first, so that a port conflict changes nothing in the kernel;
+ * served once attached, so that "listening" in the log means counting. */
+static int serve(const struct config *cfg, struct scraper *s, int live, struct tcflow *skel,
+		 struct web_config *wcfg)
 {
 	static struct events ev;
+	static struct flow_expiry expiry;
+	static struct web_state web;
 	struct http_opts hopts = {
 		.listen_address = cfg->listen_address,
 		.telemetry_path = cfg->telemetry_path,
-		.max_connections = cfg->max_requests,
+		.max_requests = cfg->max_requests,
+		.max_connections = cfg->max_connections,
+		.max_per_ip = cfg->max_per_ip,
+		.max_event_streams = cfg->max_event_streams,
 		.timeout_seconds = 10,
+		.header_timeout_seconds = cfg->read_header_timeout_s,
+		.events_disabled = cfg->disable_events,
+		.web = wcfg ? &web.watch : NULL,
 	};
-	struct http_server *srv = NULL;
+	struct http_server *srv = http_bind(&hopts);
+	struct iface_follow *follow = NULL;
 	int rc = -1;
 
-	static struct flow_expiry expiry;
-
-	if (events_start(&ev, cfg, skel))
+	if (!srv || (live && !(follow = follow_start(cfg, s, skel)))) {
+		http_stop(srv);
+		web_config_unref(wcfg);
 		return -1;
-	if (cfg->idle_timeout_s) {
-		if (flow_expiry_start(&expiry, bpf_map__fd(skel->maps.flows), cfg->idle_timeout_s)) {
-			events_stop(&ev);
-			if (ev.on)
-				hub_destroy(&ev.hub);
-			return -1;
-		}
-		s->expiry = &expiry;
 	}
-	hopts.hub = s->hub = ev.on ? &ev.hub : NULL;
-	/* Attached before listening: "listening" in the log means counting,
-	 * and a bad interface is the only line a failed start prints. */
-	if (!tc || tc_attach_all(tc, skel, cfg) == 0) {
-		srv = http_start(&hopts, s);
-		if (srv) {
-			wait_for_stop();
-			rc = 0;
-		}
-		if (tc)
-			tc_detach_all(tc);
+	/* Re-attaching interfaces and detaching at exit need CAP_NET_ADMIN;
+	 * reading and deleting map entries through the fds we hold, nothing. */
+	if (privs_drop(live)) {
+		web_config_unref(wcfg);
+		goto out;
 	}
+	if (start_threads(cfg, s, skel, follow, wcfg, &web, &ev, &expiry))
+		goto out;
+	web.srv = srv;
+	web.start_time = s->start_time;
+	s->extra_render = render_web;
+	s->extra_cls = &web;
+	if (http_run(srv, s, s->hub) == 0) {
+		wait_for_stop();
+		rc = 0;
+	}
+out:
 	events_stop(&ev);
+	/* The filters go last: no scrape may ask about them any more. */
 	http_stop(srv);
+	s->extra_render = NULL;
+	__atomic_store_n(&s->follow, NULL, __ATOMIC_RELEASE);
+	iface_follow_stop(follow);
 	flow_expiry_stop(&expiry);
 	if (ev.on)
 		hub_destroy(&ev.hub);
+	web_watch_stop(&web.watch);
 	return rc;
 }
 
-static int run_replay(const struct config *cfg, struct tcflow *skel, struct scraper *s)
+static int run_replay(const struct config *cfg, struct tcflow *skel, struct scraper *s,
+		      struct web_config *wcfg)
 {
 	struct replay_result res;
+	/* SIGINT and SIGTERM keep their default action while the capture is
+	 * read (it may be a FIFO that never ends): nothing is attached yet. */
 	int err = replay_file(bpf_program__fd(bpf_loader_ingress(skel)), cfg->pcap_file, &res);
+
+	block_stop_signals();
 
 	/* With --once stdout is the product: stderr stays for errors. */
 	log_msg(cfg->once ? LOG_DEBUG : LOG_INFO, "replayed %llu records of \"%s\"\n",
 		(unsigned long long)res.records, cfg->pcap_file);
 	/* What was counted before a damaged record still goes out. */
-	if (cfg->once)
-		return print_once(s) || err ? -1 : 0;
-	if (err)
+	if (cfg->once || err) {
+		web_config_unref(wcfg);
+		if (cfg->once)
+			return print_once(s) || err ? -1 : 0;
 		return -1;
-	return serve(cfg, s, NULL, skel);
+	}
+	return serve(cfg, s, 0, skel, wcfg);
 }
 
 int main(int argc, char **argv)
 {
-	static struct tc_set tc;
 	struct config cfg;
 	struct scraper scraper;
 	struct tcflow *skel;
+	struct web_config *wcfg = NULL;
 	char err[FLAGS_ERR_LEN];
 	int rc;
 
@@ -203,7 +288,15 @@ int main(int argc, char **argv)
 	log_route_libbpf();
 	/* Which side of a conversation is the client's: this host's own range. */
 	label_set_read_ephemeral(&cfg.labels, "/proc/sys/net/ipv4/ip_local_port_range");
-	block_stop_signals();
+	/* A bad web configuration is bad input: found before loading anything. */
+	if (cfg.web_config_file &&
+	    !(wcfg = web_config_load(cfg.web_config_file, err, sizeof(err)))) {
+		pr_err("invalid --web.config.file \"%s\": %s\n", cfg.web_config_file, err);
+		return EXIT_USAGE;
+	}
+	default_stop_signals();
+	if (!cfg.pcap_file)
+		block_stop_signals();
 
 	struct owners *owners = NULL;
 
@@ -220,6 +313,7 @@ int main(int argc, char **argv)
 		owners = owners_new(&oc, oerr);
 		if (!owners) {
 			pr_err("%s\n", oerr);
+			web_config_unref(wcfg);
 			return EXIT_FAILURE_;
 		}
 		cfg.labels.owners = owners;
@@ -229,27 +323,34 @@ int main(int argc, char **argv)
 		/* Tests: the kernel path of kernels without bpf_rdonly_cast. */
 		.owners_compat = getenv("TCFLOW_OWNERS_COMPAT") != NULL,
 		.flow_max_entries = cfg.flow_max_entries,
-		.n_interfaces = (uint32_t)cfg.n_interfaces,
+		/* The loader sizes for 2 × n + 2 hooks (the 2: replay's slack),
+		 * rounded up to a power of 2: max-count interfaces, 2 × max-count
+		 * hooks, fit n = max-count - 1 without doubling the table. */
+		.n_interfaces = cfg.pcap_file ? 1 : cfg.iface_max_count - 1,
 		.replay = cfg.pcap_file != NULL,
 		.events_sample = cfg.events_sample,
 		.events_ring_size = cfg.events_ring_size,
 	};
 	skel = bpf_loader_load(&lopts);
 	if (!skel) {
+		web_config_unref(wcfg);
 		owners_free(owners);
 		return EXIT_FAILURE_;
 	}
 	/* Replay's one hook shows up in the totals even for an empty capture. */
 	if (cfg.pcap_file && bpf_loader_add_iface(skel, 0, 1)) {
 		pr_err("preparing the interface counters failed\n");
+		web_config_unref(wcfg);
 		bpf_loader_destroy(skel);
 		owners_free(owners);
 		return EXIT_FAILURE_;
 	}
 	scraper_for(&scraper, skel, &cfg);
-	rc = cfg.pcap_file ? run_replay(&cfg, skel, &scraper) : serve(&cfg, &scraper, &tc, skel);
+	rc = cfg.pcap_file ? run_replay(&cfg, skel, &scraper, wcfg) :
+			     serve(&cfg, &scraper, 1, skel, wcfg);
 	scraper_destroy(&scraper);
 	bpf_loader_destroy(skel);
 	owners_free(owners);
+	iface_select_free(&cfg.iface);
 	return rc ? EXIT_FAILURE_ : EXIT_OK;
 }

@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 
 #include "config.h"
+#include "iface_follow.h"
 #include "ifnames.h"
 #include "labels.h"
 #include "owners.h"
@@ -347,6 +348,29 @@ static void render_process(struct expo *e, const struct process_stats *ps)
 	expo_gauge(e, NULL, 0, ps->virtual_memory_bytes);
 }
 
+/* Interface health: the hooks as the kernel had them at this scrape. */
+static void render_attached(struct expo *e, const struct iface_health_view *v, double start)
+{
+	static const char *const events[IFACE_EV_MAX] = { "attach", "detach", "reattach" };
+	static const char *const dirs[2] = { "ingress", "egress" };
+	struct expo_label l[2];
+
+	expo_family(e, "tcflow_interface_attached", EXPO_GAUGE,
+		    "Whether our program is attached to this hook of a selected interface now (1) or not (0), asked of the kernel at scrape time.");
+	for (size_t i = 0; i < v->n; i++)
+		for (int dir = 0; dir < 2; dir++) {
+			l[0] = (struct expo_label){ "interface", v->hooks[i].name };
+			l[1] = (struct expo_label){ "direction", dirs[dir] };
+			expo_gauge_u64(e, l, 2, v->hooks[i].attached[dir]);
+		}
+	expo_family(e, "tcflow_interface_attach_events", EXPO_COUNTER,
+		    "Interfaces attached (attach), forgotten because they went or no longer match (detach), and attached again after our filter or the clsact qdisc was removed (reattach).");
+	for (int i = 0; i < IFACE_EV_MAX; i++) {
+		l[0] = (struct expo_label){ "event", events[i] };
+		expo_counter_l(e, l, 1, v->events[i], start);
+	}
+}
+
 void render_exposition(struct strbuf *out, enum expo_format format,
 		       const struct render_input *in)
 {
@@ -358,6 +382,8 @@ void render_exposition(struct strbuf *out, enum expo_format format,
 	series_health(&e, in->series, in->start_time);
 	render_table(&e, in);
 	render_ifaces(&e, in->series);
+	if (in->ifaces)
+		render_attached(&e, in->ifaces, in->start_time);
 	read_health(&e, in->snap, in->start_time);
 	build_info(&e);
 	if (in->hub)
@@ -368,5 +394,7 @@ void render_exposition(struct strbuf *out, enum expo_format format,
 	expo_gauge(&e, NULL, 0, in->read_seconds);
 	if (in->proc)
 		render_process(&e, in->proc);
+	if (in->extra)
+		in->extra(in->extra_cls, &e);
 	expo_finish(&e);
 }

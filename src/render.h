@@ -14,6 +14,8 @@
 #include "series.h"
 #include "strbuf.h"
 
+struct iface_health_view;
+
 struct render_input {
 	struct series_store *series;
 	const struct snapshot *snap;	/* losses, table entries, read health */
@@ -24,6 +26,10 @@ struct render_input {
 	uint64_t expired;		/* flows the idle sweeper deleted */
 	uint64_t evictions;		/* estimate, kept monotonic by the caller */
 	double start_time;		/* unix time the exporter started */
+	/* More families (the HTTP server's), written before the end. */
+	void (*extra)(void *cls, struct expo *e);
+	void *extra_cls;
+	const struct iface_health_view *ifaces;	/* NULL: no tcflow_interface_attached */
 };
 
 void render_exposition(struct strbuf *out, enum expo_format format,

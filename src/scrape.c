@@ -9,6 +9,7 @@
 #include "flow_expiry.h"
 #include "log.h"
 #include "process_metrics.h"
+#include "iface_follow.h"
 #include "render.h"
 
 static double clock_seconds(clockid_t clock)
@@ -159,6 +160,8 @@ static struct scrape_body *scrape_new(struct scraper *s, struct scrape_body *b,
 {
 	struct process_stats ps;
 	struct hub_stats *hub = NULL;
+	struct iface_follow *follow = __atomic_load_n(&s->follow, __ATOMIC_ACQUIRE);
+	struct iface_health_view ifaces = { 0 };
 	struct render_input in = { .series = &s->series, .snap = &s->snap,
 				   .flow_max_entries = s->flow_max_entries,
 				   .start_time = s->start_time };
@@ -178,8 +181,13 @@ static struct scrape_body *scrape_new(struct scraper *s, struct scrape_body *b,
 	if (s->hub && (hub = malloc(sizeof(*hub))))
 		hub_snapshot(s->hub, hub);
 	in.hub = hub;
+	in.extra = s->extra_render;
+	in.extra_cls = s->extra_cls;
+	if (follow && iface_follow_snapshot(follow, &ifaces) == 0)
+		in.ifaces = &ifaces;
 	render_exposition(&b->text, (enum expo_format)format, &in);
 	free(hub);
+	free(ifaces.hooks);
 	if (b->text.oom) {
 		body_free(b);
 		return NULL;

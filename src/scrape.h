@@ -15,6 +15,7 @@
 #include "strbuf.h"
 
 struct flow_expiry;
+struct iface_follow;
 struct event_hub;
 
 enum scrape_format { FORMAT_TEXT = EXPO_TEXT, FORMAT_OPENMETRICS = EXPO_OPENMETRICS };
@@ -33,6 +34,7 @@ struct scraper {
 	struct event_hub *hub;	/* NULL when events are off */
 	uint64_t flow_max_entries;
 	struct flow_expiry *expiry;	/* NULL without --flow.idle-timeout */
+	struct iface_follow *follow;	/* NULL in replay: no interface health */
 	uint64_t evictions;	/* estimate, kept monotonic across scrapes */
 	double start_time;	/* unix time: the _created of process-long counters */
 	struct snapshot snap;
@@ -43,6 +45,9 @@ struct scraper {
 	unsigned long generation;	/* scrapes finished so far */
 	struct scrape_body *latest;	/* result of the last finished scrape */
 	struct scrape_body *spare;	/* a released body, reused to save allocations */
+	/* Families of other parts (the HTTP server), rendered last. */
+	void (*extra_render)(void *cls, struct expo *e);
+	void *extra_cls;
 };
 
 /* labels must outlive the scraper. */

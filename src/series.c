@@ -147,7 +147,7 @@ static void acct_read(struct series_store *st, const struct iface_entry *e, doub
 		if (strcmp(name, a->ifname))
 			st->epoch++;	/* renamed: its flows belong to other series now */
 		memcpy(a->ifname, name, sizeof(name));
-		drop_namesakes(st, a);
+		a->claims = 1;
 	}
 	a->last = e->val;
 	a->seen = st->gen;
@@ -168,6 +168,14 @@ static void read_ifaces(struct series_store *st, const struct snapshot *snap, ui
 		if (!a->present && !a->gone_ns)
 			a->gone_ns = now_ns;
 	}
+	/* Only now that presence is current: an interface deleted and made
+	 * again (or renamed onto a name that left) between two reads still
+	 * counted as present when its successor was read. */
+	for (size_t i = 0; i < st->n_accts; i++)
+		if (st->accts[i].claims) {
+			st->accts[i].claims = 0;
+			drop_namesakes(st, &st->accts[i]);
+		}
 }
 
 /* ---- series ----------------------------------------------------------- */

@@ -55,6 +55,7 @@ struct iface_acct {
 	int present;		/* in the interface table at the last read */
 	uint32_t seen;		/* the update that last read it there */
 	int fresh;		/* its counters started in this update */
+	int claims;		/* took its name in this update: namesakes go */
 	uint64_t gone_ns;	/* when it left the table */
 	double created;		/* when its kernel counters started at zero */
 	struct iface_value last;	/* totals as read last */

@@ -358,6 +358,23 @@ START_TEST(a_gone_interface_stays_for_the_retention)
 }
 END_TEST
 
+/* Deleted and made again between two reads (a new ifindex, the same name):
+ * the one that left goes at once, so no two accounts share their labels. */
+START_TEST(a_recreated_interface_takes_its_name_over_at_once)
+{
+	start();
+	totals(8, 1, 5);
+	update(1);
+	ifnames_register(9, "vB");
+	snap.n_ifaces = 0;
+	totals(9, 1, 2);
+	update(1);
+	ck_assert_uint_eq(st.n_accts, 1);
+	ck_assert_uint_eq(st.accts[0].id >> 8, 9);
+	ck_assert_str_eq(st.accts[0].ifname, "vB");
+}
+END_TEST
+
 START_TEST(a_replay_is_born_whole_without_folds)
 {
 	struct flow_key k = key(7, 0, 2, 40000, 53);
@@ -529,6 +546,7 @@ static Suite *series_suite(void)
 	tcase_add_test(tc, a_renamed_interface_starts_new_series);
 	tcase_add_test(tc, a_failed_read_changes_nothing);
 	tcase_add_test(tc, a_gone_interface_stays_for_the_retention);
+	tcase_add_test(tc, a_recreated_interface_takes_its_name_over_at_once);
 	tcase_add_test(tc, a_replay_is_born_whole_without_folds);
 	tcase_add_test(tc, a_deleted_flow_back_with_as_many_packets_counts_anew);
 	tcase_add_test(tc, a_replay_cap_keeps_the_largest);

@@ -43,9 +43,35 @@ expect "misspelt label" 2 \
 	"$p invalid value for --flow.labels: \"service_ports\" is not a preset (services, hosts, full) or a label (interface, direction, protocol, src_ip, dst_ip, src_port, dst_port, service_port, cgroup, namespace, pod, container)" \
 	--interface=lo --flow.labels=service_ports
 expect "no label" 2 "$p invalid value for --flow.labels: no label given" --interface=lo --flow.labels=
-expect "no interface" 2 "$p no --interface given (or --pcap=FILE to replay a capture)"
+expect "no interface" 2 "$p no --interface or --interface.include given (or --pcap=FILE to replay a capture)"
+expect "bad include pattern" 2 \
+	"$p invalid value for --interface.include: \"veth[\" is not a POSIX extended regular expression: Unmatched [, [^, [:, [., or [=" \
+	--interface.include='veth['
 expect "once without pcap" 2 "$p --once needs --pcap=FILE" --interface=lo --once
 expect "missing value" 2 "$p flag --web.listen-address needs a value" --web.listen-address
+expect "abbreviated flag" 2 "$p unknown flag --i=eth0 (flags are never abbreviated; see --help)" --i=eth0
+expect "repeated flag" 2 "$p flag --web.listen-address is given twice" \
+	--interface=lo --web.listen-address=:1 --web.listen-address=:2
+expect "octal-looking number is decimal or refused" 2 \
+	"$p invalid value for --flow.ipv4-prefix: \"040\" (want a whole number from 0 to 32)" \
+	--interface=lo --flow.ipv4-prefix=040
+expect "leading blank" 2 \
+	"$p invalid value for --tc.priority: \"$(printf '\t5')\" (want a whole number from 1 to 65535)" \
+	--interface=lo --tc.priority="$(printf '\t5')"
+# Found while parsing, before anything is loaded or attached (the
+# interface does not even exist).
+expect "port out of range" 2 \
+	"$p invalid value for --web.listen-address: \":99999\" (the port must be a number from 0 to 65535)" \
+	--interface=nosuchif0 --web.listen-address=:99999
+expect "port 65536" 2 \
+	"$p invalid value for --web.listen-address: \":65536\" (the port must be a number from 0 to 65535)" \
+	--interface=nosuchif0 --web.listen-address=:65536
+expect "bad listen host" 2 \
+	"$p invalid value for --web.listen-address: \"1.2.3.400:80\" (1.2.3.400: Name or service not known)" \
+	--interface=nosuchif0 --web.listen-address=1.2.3.400:80
+expect "missing web config" 2 \
+	"$p invalid --web.config.file \"$tmp/none.yml\": No such file or directory" \
+	--interface=nosuchif0 --web.config.file="$tmp/none.yml"
 expect "stray argument" 2 "$p unexpected argument \"eth0\" (flags look like --name=value)" eth0
 
 "$bin" --help >"$tmp/out" 2>&1 && grep -q -- '--web.listen-address=ADDR' "$tmp/out" &&

@@ -75,6 +75,11 @@ FIXTURE=$FIXTURES/e2e-output.txt
 	# Live event families: not in a capture replay's scrape.
 	printf '%s\n' tcflow_events_total tcflow_events_dropped_total tcflow_event_subscribers \
 		tcflow_packet_size_bytes
+	# Only with --web.config.file.
+	printf '%s\n' tcflow_web_config_last_reload_successful \
+		tcflow_web_config_last_reload_success_timestamp_seconds
+	# Live interface health: not in a capture replay's scrape either.
+	printf '%s\n' tcflow_interface_attached tcflow_interface_attach_events_total
 } | sort -u >"$tmp/families"
 nfam=$(wc -l <"$tmp/families")
 check "metric families to look for ($nfam)" test "$nfam" -ge 20
@@ -82,6 +87,13 @@ check "metric families to look for ($nfam)" test "$nfam" -ge 20
 # names each family once, a counter without its _total (src/expo.c adds it).
 for f in tcflow_events_total tcflow_events_dropped_total tcflow_event_subscribers tcflow_packet_size_bytes; do
 	check "event family $f is rendered by src/render.c" grep -q "\"${f%_total}\"" "$SRC/src/render.c"
+done
+for f in tcflow_web_config_last_reload_successful tcflow_web_config_last_reload_success_timestamp_seconds; do
+	check "web config family $f is rendered by src/web_config.c" grep -q "\"$f\"" "$SRC/src/web_config.c"
+done
+# (Counters are named without _total in the exposition writer's calls.)
+for f in tcflow_interface_attached tcflow_interface_attach_events_total; do
+	check "interface family $f is rendered by src/render.c" grep -qF "\"${f%_total}\"" "$SRC/src/render.c"
 done
 missing=
 while read -r f; do
@@ -96,7 +108,7 @@ stale=$(comm -23 "$tmp/man-metrics" "$tmp/families" | tr '\n' ' ')
 if [ -z "$stale" ]; then ok "every tcflow_* metric the man page names exists"; else not_ok "the man page names unknown metrics: $stale"; fi
 
 # ---- HTTP and /events ----------------------------------------------------------
-for ep in /metrics /events; do
+for ep in /metrics /events /-/healthy; do
 	check "endpoint $ep is in the man page" grep -qE "(^| )$ep( |\$|,|\\.)" "$tmp/man.txt"
 done
 params=$(grep -oE 'strcmp\(key, "[a-z_]+"\)' "$SRC/src/event_filter.c" | sed 's/.*"\(.*\)".*/\1/' | sort -u)

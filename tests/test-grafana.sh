@@ -35,6 +35,8 @@ trap 'rm -rf "$tmp"' EXIT
 	awk '$1 == "#" && $2 == "TYPE" { print $3 }' "$FIXTURES/e2e-output.txt"
 	printf '%s\n' tcflow_events_total tcflow_events_dropped_total tcflow_event_subscribers \
 		tcflow_packet_size_bytes
+	# Live interface health: not in a capture replay's scrape either.
+	printf '%s\n' tcflow_interface_attached tcflow_interface_attach_events_total
 } | sort -u >"$tmp/families"
 
 "$PYTHON" - "$SRC" "$tmp" <<'EOF' >"$tmp/verdicts" 2>"$tmp/verdicts.err"

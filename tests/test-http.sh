@@ -44,7 +44,7 @@ url=http://127.0.0.1:$port
 
 # The lines that differ from run to run are dropped before the diff.
 normalize() {
-	grep -vE '^(process_|tcflow_scrape_duration_seconds )' |
+	grep -vE '^(process_|tcflow_scrape_duration_seconds |tcflow_http_connections )' |
 		sed -E 's/^(tcflow_build_info\{version=")[^"]*(",libbpf=")[^"]*/\1X\2X/'
 }
 curl -sf "$url/metrics" >"$tmp/scrape" || not_ok "GET /metrics"

@@ -5,7 +5,8 @@
 #
 #   - arguments that contain --interface= or --pcap= are used as they are;
 #   - else TCFLOW_INTERFACES (names separated by commas or spaces) gives
-#     the interfaces;
+#     the interfaces (added to any --interface.include= patterns given:
+#     the DaemonSet's follow the pods' interfaces, this picks the uplink);
 #   - else, or when it is "auto", the interface(s) of the default route:
 #     the IPv4 default route with the lowest metric (/proc/net/route),
 #     else the IPv6 one (/proc/net/ipv6_route). With hostNetwork: true

@@ -99,8 +99,11 @@ static __always_inline void emit_event(struct __sk_buff *skb, const struct flow_
 
 	if (!event_due(segs))
 		return;
-	/* Only egress of a local socket has an owner the kernel knows. */
-	if (key->direction == TCFLOW_DIR_EGRESS && !cfg_replay)
+	/* With owners on, the key has it in both directions; without, only
+	 * egress of a local socket has an owner the kernel tells for free. */
+	if (cfg_owner)
+		cgroup = key->cgroup_id;
+	else if (key->direction == TCFLOW_DIR_EGRESS && !cfg_replay)
 		cgroup = bpf_skb_cgroup_id(skb);
 	if (key->family == TCFLOW_FAM_IPV4) {
 		struct event_record4 *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);

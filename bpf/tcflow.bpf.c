@@ -26,8 +26,11 @@ __u64 clock_jiffies = 0;
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, TCFLOW_DEFAULT_FLOW_ENTRIES);
-	__type(key, struct flow_key);
-	__type(value, struct flow_value);
+	/* Sizes, not BTF types: the loader shortens the key when owners are
+	 * off, and the kernel refuses a map whose BTF key type has another
+	 * size (libbpf would then retry without BTF, noisily). */
+	__uint(key_size, sizeof(struct flow_key));
+	__uint(value_size, sizeof(struct flow_value));
 } flows SEC(".maps");
 
 /* Sized by user space: the home slots, then one spare slot per hook. */
@@ -61,6 +64,7 @@ static __always_inline void count_loss(__u32 slot)
 		*n += 1;
 }
 
+#include "owner.bpf.h"
 #include "events.bpf.h"
 
 /*
@@ -138,7 +142,7 @@ static __always_inline void count_flow(const struct flow_key *key, __u64 segs, _
 	v->last_seen_ns = now;
 }
 
-static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
+static __always_inline int handle(struct __sk_buff *skb, __u8 dir, int owner_how)
 {
 	struct flow_key key;
 	__u64 len = skb->len, segs = skb->gso_segs > 1 ? skb->gso_segs : 1;
@@ -157,6 +161,8 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	verdict = parse_frame(skb, limit, &key);
 	count_iface(key.ifindex, dir, verdict, key.family, segs, len);
 	if (verdict == PARSE_FLOW) {
+		if (cfg_owner && !cfg_replay)
+			key.cgroup_id = packet_owner(skb, &key, owner_how);
 		count_flow(&key, segs, len);
 		emit_event(skb, &key, segs, len);
 	}
@@ -166,13 +172,22 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 SEC("tc")
 int tcflow_ingress(struct __sk_buff *skb)
 {
-	return handle(skb, TCFLOW_DIR_INGRESS);
+	return handle(skb, TCFLOW_DIR_INGRESS, OWNER_SKC);
+}
+
+/* The ingress program where owners are on and the kernel has
+ * bpf_rdonly_cast (6.2): it reads the cgroup of every socket, where
+ * tcflow_ingress can read only TCP and IPv6 UDP sockets'. */
+SEC("tc")
+int tcflow_in_owner(struct __sk_buff *skb)
+{
+	return handle(skb, TCFLOW_DIR_INGRESS, OWNER_CAST);
 }
 
 SEC("tc")
 int tcflow_egress(struct __sk_buff *skb)
 {
-	return handle(skb, TCFLOW_DIR_EGRESS);
+	return handle(skb, TCFLOW_DIR_EGRESS, OWNER_SKC);
 }
 
 /* Never attached: user space runs it once to pair jiffies with its clock. */

@@ -33,7 +33,15 @@ struct flow_key {
 	__u16 dst_port;
 	__u8 src_addr[16];	/* network order */
 	__u8 dst_addr[16];
+	/* Only when owners are on (--flow.labels with cgroup, namespace, pod
+	 * or container): otherwise the loader sets the map's key size to
+	 * TCFLOW_KEY_SIZE_NO_OWNER, the table never sees these bytes and
+	 * hashes no more than before. */
+	__u32 pad2;
+	__u64 cgroup_id;	/* the local socket's cgroup, 0: none */
 };
+/* offsetof(struct flow_key, pad2), the key size with owners off. */
+#define TCFLOW_KEY_SIZE_NO_OWNER 44
 
 struct flow_value {
 	__u64 packets;
@@ -90,7 +98,7 @@ enum tcflow_loss {
  */
 struct network_flow_event {
 	__u64 timestamp_ns;	/* bpf_ktime_get_ns() at the hook */
-	__u64 cgroup_id;	/* egress of local sockets, else 0 */
+	__u64 cgroup_id;	/* the local socket's cgroup where known, else 0 */
 	__u32 src_ip;
 	__u32 dst_ip;
 	__u16 src_port;		/* host order */

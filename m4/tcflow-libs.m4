@@ -12,12 +12,12 @@ AC_DEFUN([TCFLOW_CHECK_LIBS], [
   TCFLOW_PKG([ZLIB], [zlib], [zlib1g-dev])
   TCFLOW_PKG([MHD], [libmicrohttpd >= 0.9.71], [libmicrohttpd-dev])
   TCFLOW_PKG([PCAP], [libpcap], [libpcap-dev])
-  TCFLOW_PKG([LIBMNL], [libmnl >= 1.0.3], [libmnl-dev])
   dnl --web.config.file: TLS, YAML, bcrypt; least privilege: libcap.
   TCFLOW_PKG([GNUTLS], [gnutls >= 3.6], [libgnutls28-dev])
   TCFLOW_PKG([YAML], [yaml-0.1], [libyaml-dev])
   TCFLOW_PKG([XCRYPT], [libxcrypt >= 4.1], [libcrypt-dev])
   TCFLOW_PKG([LIBCAP], [libcap], [libcap-dev])
+  TCFLOW_PKG([LIBMNL], [libmnl >= 1.0.3], [libmnl-dev])
   TCFLOW_PKG([CHECK], [check >= 0.11], [check])
   LIBBPF_VERSION=`$PKG_CONFIG --modversion libbpf`
   MHD_VERSION=`$PKG_CONFIG --modversion libmicrohttpd`

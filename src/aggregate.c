@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "owners.h"
+
 const char *const flow_label_names[FL_N] = {
 	"interface", "direction", "protocol", "src_ip", "dst_ip", "src_port", "dst_port",
-	"service_port",
+	"service_port", "cgroup", "namespace", "pod", "container",
 };
 
 void label_set_default(struct label_set *ls)
@@ -70,7 +72,8 @@ int label_set_parse(struct label_set *ls, const char *spec, char *err, size_t er
 		if (!bit || (p[len] == ',' && !p[len + 1])) {
 			snprintf(err, errlen, "invalid value for --flow.labels: \"%.*s\" is not a preset "
 				 "(services, hosts, full) or a label (interface, direction, protocol, "
-				 "src_ip, dst_ip, src_port, dst_port, service_port)", (int)len, p);
+				 "src_ip, dst_ip, src_port, dst_port, service_port, cgroup, namespace, "
+				 "pod, container)", (int)len, p);
 			return -1;
 		}
 		mask |= bit;
@@ -148,6 +151,8 @@ void aggregate_project(const struct flow_key *k, const char *ifname, const struc
 		out->dst_port = k->dst_port;
 	if (m & FL_SERVICE_PORT)
 		out->service_port = service_port(k->src_port, k->dst_port, ls);
+	if ((m & FL_OWNER) && ls->owners)
+		out->owner = owners_intern(ls->owners, k->cgroup_id);
 	project_addrs(k, ls, out);
 }
 
@@ -186,5 +191,16 @@ int series_key_cmp(const struct series_key *a, const struct series_key *b)
 		return a->src_port - b->src_port;
 	if (a->dst_port != b->dst_port)
 		return a->dst_port - b->dst_port;
-	return a->service_port - b->service_port;
+	if (a->service_port != b->service_port)
+		return a->service_port - b->service_port;
+	/* In the order owners were first seen: stable for the process. */
+	return a->owner < b->owner ? -1 : a->owner > b->owner;
+}
+
+unsigned int label_set_owner_labels(unsigned int mask)
+{
+	return (mask & FL_CGROUP ? OWNER_L_CGROUP : 0) |
+	       (mask & FL_NAMESPACE ? OWNER_L_NAMESPACE : 0) |
+	       (mask & FL_POD ? OWNER_L_POD : 0) |
+	       (mask & FL_CONTAINER ? OWNER_L_CONTAINER : 0);
 }

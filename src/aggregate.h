@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include "tcflow.h"
 
+struct owners;
+
 enum flow_label {
 	FL_INTERFACE = 1 << 0,
 	FL_DIRECTION = 1 << 1,
@@ -21,7 +23,13 @@ enum flow_label {
 	FL_SRC_PORT = 1 << 5,
 	FL_DST_PORT = 1 << 6,
 	FL_SERVICE_PORT = 1 << 7,	/* the port of the side that is not a client's */
-	FL_N = 8,
+	/* The flow's owner (a local socket's cgroup): see owners.h. */
+	FL_CGROUP = 1 << 8,
+	FL_NAMESPACE = 1 << 9,
+	FL_POD = 1 << 10,
+	FL_CONTAINER = 1 << 11,
+	FL_N = 12,
+	FL_OWNER = FL_CGROUP | FL_NAMESPACE | FL_POD | FL_CONTAINER,
 	FL_FULL = (1 << 7) - 1,		/* the exact 5-tuple */
 	FL_SERVICES = FL_INTERFACE | FL_DIRECTION | FL_PROTOCOL | FL_SRC_IP | FL_DST_IP |
 		      FL_SERVICE_PORT,
@@ -44,6 +52,9 @@ struct label_set {
 	/* Capture replay: the tables are read once, when the replay is over.
 	 * Series are born whole and there is no fold series. */
 	uint8_t one_read;
+	/* Set when a label of FL_OWNER is kept: names the owner of a flow's
+	 * cgroup id. Owned by main. */
+	struct owners *owners;
 };
 
 /* What a series is told apart by: its label values. Fields whose label is
@@ -59,11 +70,15 @@ struct series_key {
 	uint16_t dst_port;
 	uint16_t service_port;
 	uint16_t pad;
+	uint32_t owner;		/* owners_intern(): 0 no owner */
+	uint32_t pad2;
 	uint8_t src_addr[16];
 	uint8_t dst_addr[16];
 };
 
 void label_set_default(struct label_set *ls);
+/* The OWNER_L_* bits (owners.h) of the owner labels in mask. */
+unsigned int label_set_owner_labels(unsigned int mask);
 /* A preset (services, hosts, full) or a comma-separated list of labels.
  * 0, or -1 with err naming what is wrong. */
 int label_set_parse(struct label_set *ls, const char *spec, char *err, size_t errlen);

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "log.h"
@@ -25,6 +26,36 @@ static void report_load_error(int err)
 		       strerror(err));
 	else
 		pr_err("loading the BPF programs: %s\n", strerror(err));
+}
+
+/* Whether the running kernel has the bpf_rdonly_cast kfunc (6.2). */
+static int kernel_has_rdonly_cast(void)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	int found;
+
+	if (!vmlinux)
+		return 0;
+	found = btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
+	btf__free(vmlinux);
+	return found;
+}
+
+/* Owners on: the flow key grows by its cgroup id, and ingress reads the
+ * receiving socket's cgroup by the best means the kernel has. Off: the
+ * key stops before the id and tcflow_in_owner is never loaded. */
+static int configure_owners(struct tcflow *skel, const struct loader_opts *opts)
+{
+	int owners = opts->owners && !opts->replay;
+	int cast = owners && !opts->owners_compat && kernel_has_rdonly_cast();
+
+	skel->rodata->cfg_owner = owners ? 1 : 0;
+	if (owners && !cast)
+		pr_info("cgroup of ingress packets: TCP and IPv6 UDP sockets only (the kernel has no bpf_rdonly_cast, 6.2 and later do)\n");
+	bpf_program__set_autoload(skel->progs.tcflow_ingress, !cast);
+	bpf_program__set_autoload(skel->progs.tcflow_in_owner, cast);
+	return bpf_map__set_key_size(skel->maps.flows, owners ? sizeof(struct flow_key)
+							       : TCFLOW_KEY_SIZE_NO_OWNER);
 }
 
 /* The least power of 2 not below n. */
@@ -94,6 +125,8 @@ static int configure(struct tcflow *skel, const struct loader_opts *opts)
 		err = bpf_map__set_max_entries(skel->maps.iface_stats, homes + hooks);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.iface_index, hooks);
+	if (!err)
+		err = configure_owners(skel, opts);
 	return err;
 }
 
@@ -278,4 +311,15 @@ int bpf_loader_remove_iface(struct tcflow *skel, uint32_t ifindex)
 void bpf_loader_destroy(struct tcflow *skel)
 {
 	tcflow__destroy(skel);
+}
+
+struct bpf_program *bpf_loader_ingress(struct tcflow *skel)
+{
+	return bpf_program__autoload(skel->progs.tcflow_in_owner) ?
+	       skel->progs.tcflow_in_owner : skel->progs.tcflow_ingress;
+}
+
+int bpf_loader_owners(struct tcflow *skel)
+{
+	return skel->rodata->cfg_owner;
 }

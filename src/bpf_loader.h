@@ -13,6 +13,10 @@ struct loader_opts {
 	uint32_t events_sample;
 	uint32_t events_ring_size;
 	int loaded_reads;	/* tests: never read headers in place (cfg_loaded_reads) */
+	int owners;		/* the owner's cgroup id in the flow key */
+	/* Tests: read socket cgroups as on kernels before 6.2 (TCP and IPv6
+	 * UDP sockets only), even where bpf_rdonly_cast is there. */
+	int owners_compat;
 };
 
 /* Returns the loaded skeleton, or NULL after logging one line naming why. */
@@ -27,5 +31,9 @@ int bpf_loader_add_iface(struct tcflow *skel, uint32_t ifindex, int ingress_only
  * hooks are gone, so that a reused ifindex starts from 0. */
 int bpf_loader_remove_iface(struct tcflow *skel, uint32_t ifindex);
 void bpf_loader_destroy(struct tcflow *skel);
+/* The ingress program the loader chose (it depends on owners and the
+ * kernel), and whether the flow key carries owners. */
+struct bpf_program *bpf_loader_ingress(struct tcflow *skel);
+int bpf_loader_owners(struct tcflow *skel);
 
 #endif

@@ -46,6 +46,8 @@ enum {
 	OPT_MAX_PER_IP,
 	OPT_MAX_STREAMS,
 	OPT_HEADER_TIMEOUT,
+	OPT_PATH_CGROUP,
+	OPT_PATH_ROOTFS,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -80,6 +82,8 @@ static const struct option options[] = {
 	{ "web.max-connections-per-ip", required_argument, NULL, OPT_MAX_PER_IP },
 	{ "web.max-event-streams", required_argument, NULL, OPT_MAX_STREAMS },
 	{ "web.read-header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT },
+	{ "path.cgroup", required_argument, NULL, OPT_PATH_CGROUP },
+	{ "path.rootfs", required_argument, NULL, OPT_PATH_ROOTFS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -103,6 +107,7 @@ void flags_defaults(struct config *cfg)
 	cfg->log_level = LOG_INFO;
 	cfg->events_sample = TCFLOW_DEFAULT_EVENTS_SAMPLE;
 	cfg->events_ring_size = TCFLOW_DEFAULT_RINGBUF_BYTES;
+	cfg->rootfs = "/";
 	label_set_default(&cfg->labels);
 }
 
@@ -122,6 +127,7 @@ void flags_usage(FILE *out)
 "  --tc.handle=N                 tc filter handle, decimal or 0x hex (default 0x7cf1)\n"
 "  --flow.max-entries=N          size of the flow table (default %d)\n"
 "  --flow.labels=LIST            services (default), hosts, full, or labels to keep, comma-separated\n"
+"                                (owner labels: cgroup, namespace, pod, container)\n"
 "  --flow.ipv4-prefix=N          aggregate IPv4 addresses into /N networks (default 32)\n"
 "  --flow.ipv6-prefix=N          aggregate IPv6 addresses into /N networks (default 128)\n"
 "  --flow.max-series=N           flow series at most; flows without one count in their\n"
@@ -144,6 +150,8 @@ void flags_usage(FILE *out)
 "  --events.sample=N             one raw event per N packets per CPU, 0 for none (default %d)\n"
 "  --events.ring-size=BYTES      kernel ring buffer for events, a power of 2 (default %d)\n"
 "  --events.stdout               also print every event as a JSON line on stdout\n"
+"  --path.cgroup=DIR             the cgroup2 mount, for owner labels (default: from mountinfo)\n"
+"  --path.rootfs=DIR             the host's root, for the pod labels' /var/log (default /)\n"
 "  --log.level=LEVEL             error, warn, info or debug (default info)\n"
 "  --help, --version\n",
 		MAX_INTERFACES, TCFLOW_DEFAULT_IFACE_MAX, TCFLOW_DEFAULT_FLOW_ENTRIES, DEFAULT_MAX_SERIES,
@@ -300,6 +308,12 @@ static enum flags_result apply(struct config *cfg, int opt, const char *arg,
 	case OPT_FLOW_LABELS:
 		cfg->labels_given = 1;
 		return label_set_parse(&cfg->labels, arg, err, FLAGS_ERR_LEN) ? FLAGS_ERROR : FLAGS_OK;
+	case OPT_PATH_CGROUP:
+		cfg->cgroup_root = arg;
+		return FLAGS_OK;
+	case OPT_PATH_ROOTFS:
+		cfg->rootfs = arg;
+		return FLAGS_OK;
 	case OPT_FLOW_V4PREFIX:
 		if (number_flag("flow.ipv4-prefix", arg, 0, 32, &n, err))
 			return FLAGS_ERROR;
@@ -410,13 +424,12 @@ static enum flags_result check_combination(const struct config *cfg, char err[FL
 	return FLAGS_OK;
 }
 
-static int prefix_of_a_flag(const char *token)
+/* Whether name (up to an '=') begins some long flag: --i for --interface,
+ * which getopt_long refuses only when it is ambiguous. */
+static int prefix_of_a_flag(const char *name)
 {
-	const char *name = token + 2, *eq = strchr(name, '=');
-	size_t len = eq ? (size_t)(eq - name) : strlen(name);
+	size_t len = strcspn(name, "=");
 
-	if (strncmp(token, "--", 2) || !len)
-		return 0;
 	for (size_t i = 0; options[i].name; i++)
 		if (strlen(options[i].name) > len && !strncmp(options[i].name, name, len))
 			return 1;
@@ -429,11 +442,15 @@ static enum flags_result bad_option(int argc, char **argv, int opt, char err[FLA
 
 	if (opt == ':')
 		return fail(err, "flag %s needs a value", arg);
-	/* A prefix of several flags (--i: --interface, --interface.include,
-	 * ...) is refused by getopt_long as ambiguous: still an abbreviation. */
-	if (prefix_of_a_flag(arg))
+	if (!strncmp(arg, "--", 2) && arg[2] && prefix_of_a_flag(arg + 2))
 		return fail(err, "unknown flag %s (flags are never abbreviated; see --help)", arg);
 	return fail(err, "unknown flag %s (see --help)", arg);
+}
+
+/* The flags that add to a list; any other may be given once. */
+static int repeatable(int opt)
+{
+	return opt == OPT_INTERFACE || opt == OPT_IFACE_INCLUDE || opt == OPT_IFACE_EXCLUDE;
 }
 
 /* getopt_long takes any unambiguous prefix of a long flag (--i for
@@ -465,8 +482,7 @@ enum flags_result flags_parse(struct config *cfg, int argc, char **argv,
 		if (opt != '?' && opt != ':' && idx >= 0 && abbreviated(argv[at], idx))
 			return fail(err, "unknown flag %s (flags are never abbreviated; see --help)",
 				    argv[at]);
-		if (idx >= 0 && opt != '?' && opt != ':' && opt != OPT_INTERFACE &&
-		    opt != OPT_IFACE_INCLUDE && opt != OPT_IFACE_EXCLUDE && seen[idx]++)
+		if (idx >= 0 && opt != '?' && opt != ':' && !repeatable(opt) && seen[idx]++)
 			return fail(err, "flag --%s is given twice", options[idx].name);
 		if (opt == OPT_HELP) {
 			flags_usage(stdout);

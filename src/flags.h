@@ -30,6 +30,8 @@ struct config {
 	struct label_set labels;	/* --flow.labels, prefixes, max-series */
 	int labels_given, max_series_given;	/* else replay has its own defaults */
 	uint32_t idle_timeout_s;	/* 0: flows never expire */
+	const char *cgroup_root;	/* --path.cgroup; NULL: from mountinfo */
+	const char *rootfs;		/* --path.rootfs: the host's / */
 	int log_level;
 	const char *web_config_file;	/* NULL: plain HTTP, no auth */
 	int disable_events;		/* no /events */

@@ -14,6 +14,7 @@
 
 struct idle_keys {
 	uint64_t cutoff_ns;
+	size_t key_size;	/* the table's: owners on or off */
 	struct flow_entry *keys;
 	size_t n, cap;
 };
@@ -40,7 +41,7 @@ static int collect_idle(void *ctx, const void *key, const void *value)
 	struct idle_keys *ik = ctx;
 	struct flow_entry e;
 
-	memcpy(&e.key, key, sizeof(e.key));
+	flow_key_load(&e.key, key, ik->key_size);
 	memcpy(&e.val, value, sizeof(e.val));
 	if (e.val.last_seen_ns >= ik->cutoff_ns)
 		return 0;
@@ -52,8 +53,9 @@ static int collect_idle(void *ctx, const void *key, const void *value)
  * that were idle a whole timeout until then. */
 int flow_expiry_sweep(struct flow_expiry *e, uint64_t now_ns)
 {
-	struct idle_keys ik = { .cutoff_ns = now_ns > e->timeout_ns ? now_ns - e->timeout_ns : 0 };
-	int err = map_drain(e->flows_fd, sizeof(struct flow_key), sizeof(struct flow_value),
+	struct idle_keys ik = { .cutoff_ns = now_ns > e->timeout_ns ? now_ns - e->timeout_ns : 0,
+				.key_size = flow_key_size(e->flows_fd) };
+	int err = map_drain(e->flows_fd, ik.key_size, sizeof(struct flow_value),
 			    collect_idle, &ik);
 	int deleted = 0;
 

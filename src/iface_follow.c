@@ -745,7 +745,7 @@ static int attach_start(struct iface_follow *f)
 
 static int claim_programs(struct iface_follow *f)
 {
-	struct bpf_program *progs[2] = { f->o.skel->progs.tcflow_ingress,
+	struct bpf_program *progs[2] = { bpf_loader_ingress(f->o.skel),
 					 f->o.skel->progs.tcflow_egress };
 
 	for (int dir = 0; dir < 2; dir++) {

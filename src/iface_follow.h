@@ -30,14 +30,13 @@ struct iface_health {
 	uint8_t attached[2];	/* ingress, egress */
 };
 
-/* Attaches to every selected interface there is (events that arrive
- * meanwhile wait for iface_follow_run). On
- * failure (an --interface that does not exist, an interface a live
- * exporter owns, an attach the kernel refuses) it logs one error line,
- * takes back what it attached and returns NULL. */
+/* Attaches to every selected interface there is. On failure (an
+ * --interface that does not exist, an interface a live exporter owns, an
+ * attach the kernel refuses) it logs one error line, takes back what it
+ * attached and returns NULL. */
 struct iface_follow *iface_follow_start(const struct iface_follow_opts *o);
-/* Starts the thread that follows; separate, so that the caller can drop
- * privileges first (capabilities are per thread). 0, or -1 logged. */
+/* Then follows the interfaces from a thread of its own: started after
+ * privileges are dropped, it keeps only what the caller kept. 0 or -1. */
 int iface_follow_run(struct iface_follow *f);
 /* Stops following and detaches exactly what is ours. NULL is fine. */
 void iface_follow_stop(struct iface_follow *f);

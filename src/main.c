@@ -18,6 +18,7 @@
 #include "http.h"
 #include "log.h"
 #include "privs.h"
+#include "owners.h"
 #include "replay.h"
 #include "scrape.h"
 #include "iface_follow.h"
@@ -142,10 +143,50 @@ static void render_web(void *cls, struct expo *e)
 		web_watch_render(&w->watch, e);
 }
 
-/* Takes the reference to wcfg (NULL without --web.config.file). */
-/* live: follow and attach to the selected interfaces (else replay). */
-static int serve(const struct config *cfg, struct scraper *s, int live,
-		 struct tcflow *skel, struct web_config *wcfg)
+/* Live: follows the selected interfaces, attaching to those there now
+ * before it returns. NULL after logging why. */
+static struct iface_follow *follow_start(const struct config *cfg, struct scraper *s,
+					 struct tcflow *skel)
+{
+	struct iface_follow_opts fopts = {
+		.sel = &cfg->iface,
+		.max_count = cfg->iface_max_count,
+		.priority = cfg->tc_priority,
+		.handle = cfg->tc_handle,
+		.skel = skel,
+	};
+	struct iface_follow *follow = iface_follow_start(&fopts);
+
+	__atomic_store_n(&s->follow, follow, __ATOMIC_RELEASE);
+	return follow;
+}
+
+/* The threads after the privileges are dropped: capabilities belong to
+ * each thread, and new threads inherit those of their creator. */
+static int start_threads(const struct config *cfg, struct scraper *s, struct tcflow *skel,
+			 struct iface_follow *follow, struct web_config *wcfg,
+			 struct web_state *web, struct events *ev, struct flow_expiry *expiry)
+{
+	if (follow && iface_follow_run(follow))
+		return -1;
+	if (wcfg && web_watch_start(&web->watch, cfg->web_config_file, wcfg))
+		return -1;
+	if (events_start(ev, cfg, skel))
+		return -1;
+	if (cfg->idle_timeout_s) {
+		if (flow_expiry_start(expiry, bpf_map__fd(skel->maps.flows), cfg->idle_timeout_s))
+			return -1;
+		s->expiry = expiry;
+	}
+	s->hub = ev->on ? &ev->hub : NULL;
+	return 0;
+}
+
+/* Takes the reference to wcfg (NULL without --web.config.file). The port
+ * is bound first, so that a port conflict changes nothing in the kernel;
+ * served once attached, so that "listening" in the log means counting. */
+static int serve(const struct config *cfg, struct scraper *s, int live, struct tcflow *skel,
+		 struct web_config *wcfg)
 {
 	static struct events ev;
 	static struct flow_expiry expiry;
@@ -162,62 +203,37 @@ static int serve(const struct config *cfg, struct scraper *s, int live,
 		.events_disabled = cfg->disable_events,
 		.web = wcfg ? &web.watch : NULL,
 	};
-	struct iface_follow_opts fopts = {
-		.sel = &cfg->iface,
-		.max_count = cfg->iface_max_count,
-		.priority = cfg->tc_priority,
-		.handle = cfg->tc_handle,
-		.skel = skel,
-	};
-	/* The port first: a port conflict must change nothing in the kernel. */
 	struct http_server *srv = http_bind(&hopts);
 	struct iface_follow *follow = NULL;
 	int rc = -1;
 
-	if (srv && live)
-		follow = iface_follow_start(&fopts);
-	if (!srv || (live && !follow)) {
+	if (!srv || (live && !(follow = follow_start(cfg, s, skel)))) {
 		http_stop(srv);
 		web_config_unref(wcfg);
 		return -1;
 	}
-	/* Before any thread starts: capabilities belong to each thread, and
-	 * new threads inherit those of their creator. Detaching at exit needs
-	 * CAP_NET_ADMIN; reading and deleting map entries through the fds we
-	 * hold needs nothing. */
+	/* Re-attaching interfaces and detaching at exit need CAP_NET_ADMIN;
+	 * reading and deleting map entries through the fds we hold, nothing. */
 	if (privs_drop(live)) {
 		web_config_unref(wcfg);
 		goto out;
 	}
-	if (wcfg && web_watch_start(&web.watch, cfg->web_config_file, wcfg))
+	if (start_threads(cfg, s, skel, follow, wcfg, &web, &ev, &expiry))
 		goto out;
-	/* The interface thread too: it attaches with CAP_NET_ADMIN only. */
-	if (follow && iface_follow_run(follow))
-		goto out;
-	__atomic_store_n(&s->follow, follow, __ATOMIC_RELEASE);
-	if (events_start(&ev, cfg, skel))
-		goto out;
-	if (cfg->idle_timeout_s) {
-		if (flow_expiry_start(&expiry, bpf_map__fd(skel->maps.flows), cfg->idle_timeout_s))
-			goto out;
-		s->expiry = &expiry;
-	}
-	s->hub = ev.on ? &ev.hub : NULL;
 	web.srv = srv;
 	web.start_time = s->start_time;
 	s->extra_render = render_web;
 	s->extra_cls = &web;
-	/* "listening" in the log means counting: the filters are attached. */
 	if (http_run(srv, s, s->hub) == 0) {
 		wait_for_stop();
 		rc = 0;
 	}
 out:
 	events_stop(&ev);
+	/* The filters go last: no scrape may ask about them any more. */
 	http_stop(srv);
 	s->extra_render = NULL;
-	/* The filters go last: no scrape may ask about them any more. */
-	s->follow = NULL;
+	__atomic_store_n(&s->follow, NULL, __ATOMIC_RELEASE);
 	iface_follow_stop(follow);
 	flow_expiry_stop(&expiry);
 	if (ev.on)
@@ -232,7 +248,7 @@ static int run_replay(const struct config *cfg, struct tcflow *skel, struct scra
 	struct replay_result res;
 	/* SIGINT and SIGTERM keep their default action while the capture is
 	 * read (it may be a FIFO that never ends): nothing is attached yet. */
-	int err = replay_file(bpf_program__fd(skel->progs.tcflow_ingress), cfg->pcap_file, &res);
+	int err = replay_file(bpf_program__fd(bpf_loader_ingress(skel)), cfg->pcap_file, &res);
 
 	block_stop_signals();
 
@@ -282,7 +298,30 @@ int main(int argc, char **argv)
 	if (!cfg.pcap_file)
 		block_stop_signals();
 
+	struct owners *owners = NULL;
+
+	/* Owners are local sockets': a capture has none. */
+	if ((cfg.labels.mask & FL_OWNER) && !cfg.pcap_file) {
+		struct owners_config oc = {
+			.cgroup_root = cfg.cgroup_root,
+			.host_root = cfg.rootfs,
+			.refresh_ms = 1000,
+			.labels = label_set_owner_labels(cfg.labels.mask),
+		};
+		char oerr[OWNERS_ERR_LEN];
+
+		owners = owners_new(&oc, oerr);
+		if (!owners) {
+			pr_err("%s\n", oerr);
+			web_config_unref(wcfg);
+			return EXIT_FAILURE_;
+		}
+		cfg.labels.owners = owners;
+	}
 	struct loader_opts lopts = {
+		.owners = owners != NULL,
+		/* Tests: the kernel path of kernels without bpf_rdonly_cast. */
+		.owners_compat = getenv("TCFLOW_OWNERS_COMPAT") != NULL,
 		.flow_max_entries = cfg.flow_max_entries,
 		/* The loader sizes for 2 × n + 2 hooks (the 2: replay's slack),
 		 * rounded up to a power of 2: max-count interfaces, 2 × max-count
@@ -295,6 +334,7 @@ int main(int argc, char **argv)
 	skel = bpf_loader_load(&lopts);
 	if (!skel) {
 		web_config_unref(wcfg);
+		owners_free(owners);
 		return EXIT_FAILURE_;
 	}
 	/* Replay's one hook shows up in the totals even for an empty capture. */
@@ -302,6 +342,7 @@ int main(int argc, char **argv)
 		pr_err("preparing the interface counters failed\n");
 		web_config_unref(wcfg);
 		bpf_loader_destroy(skel);
+		owners_free(owners);
 		return EXIT_FAILURE_;
 	}
 	scraper_for(&scraper, skel, &cfg);
@@ -310,5 +351,6 @@ int main(int argc, char **argv)
 	scraper_destroy(&scraper);
 	bpf_loader_destroy(skel);
 	iface_select_free(&cfg.iface);
+	owners_free(owners);
 	return rc ? EXIT_FAILURE_ : EXIT_OK;
 }

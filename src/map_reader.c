@@ -110,13 +110,40 @@ static int grow(void **buf, size_t *cap, size_t n, size_t elem)
 	return 0;
 }
 
+_Static_assert(offsetof(struct flow_key, pad2) == TCFLOW_KEY_SIZE_NO_OWNER,
+	       "the key without owners ends where the owner begins");
+_Static_assert(sizeof(struct flow_key) == 56, "flow key: 44 bytes, pad, cgroup id");
+
+size_t flow_key_size(int fd)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.key_size > sizeof(struct flow_key))
+		return sizeof(struct flow_key);
+	return info.key_size;
+}
+
+void flow_key_load(struct flow_key *k, const void *raw, size_t size)
+{
+	memcpy(k, raw, size);
+	memset((char *)k + size, 0, sizeof(*k) - size);
+}
+
+struct flow_read {
+	struct snapshot *s;
+	size_t key_size;
+};
+
 static int add_flow(void *ctx, const void *key, const void *value)
 {
-	struct snapshot *s = ctx;
+	struct flow_read *r = ctx;
+	struct snapshot *s = r->s;
 
 	if (grow((void **)&s->flows, &s->cap_flows, s->n_flows, sizeof(*s->flows)))
 		return -ENOMEM;
-	memcpy(&s->flows[s->n_flows].key, key, sizeof(struct flow_key));
+	flow_key_load(&s->flows[s->n_flows].key, key, r->key_size);
 	memcpy(&s->flows[s->n_flows].val, value, sizeof(struct flow_value));
 	s->n_flows++;
 	return 0;
@@ -124,8 +151,10 @@ static int add_flow(void *ctx, const void *key, const void *value)
 
 int map_read_flows(int fd, struct snapshot *s)
 {
+	struct flow_read r = { .s = s, .key_size = flow_key_size(fd) };
+
 	s->n_flows = 0;
-	return map_drain(fd, sizeof(struct flow_key), sizeof(struct flow_value), add_flow, s);
+	return map_drain(fd, r.key_size, sizeof(struct flow_value), add_flow, &r);
 }
 
 static size_t percpu_stride(size_t size)

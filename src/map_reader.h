@@ -32,6 +32,12 @@ struct snapshot {
 typedef int (*map_entry_cb)(void *ctx, const void *key, const void *value);
 int map_drain(int fd, size_t key_size, size_t value_size, map_entry_cb cb, void *ctx);
 
+/* The flow table's key size: sizeof(struct flow_key) with owners on,
+ * TCFLOW_KEY_SIZE_NO_OWNER without (the owner's bytes are not there). */
+size_t flow_key_size(int fd);
+/* A key as the table holds it, made whole: the bytes past size are 0. */
+void flow_key_load(struct flow_key *k, const void *raw, size_t size);
+
 int map_read_flows(int fd, struct snapshot *s);
 int map_read_ifaces(int fd, struct snapshot *s);
 int map_read_losses(int fd, struct snapshot *s);

@@ -11,6 +11,7 @@
 #include "iface_follow.h"
 #include "ifnames.h"
 #include "labels.h"
+#include "owners.h"
 
 /* The value every label but interface and direction has on a fold series. */
 #define FOLD_VALUE "other"
@@ -71,6 +72,16 @@ static void series_labels(struct strbuf *sb, const struct series_key *k,
 		val[5] = u16_text(k->src_port, v.sport);
 		val[6] = u16_text(k->dst_port, v.dport);
 		val[7] = u16_text(k->service_port, v.service);
+		if (ls->mask & FL_OWNER) {
+			struct owner_view o = { "", "", "", "" };
+
+			if (ls->owners)
+				owners_get(ls->owners, k->owner, &o);
+			val[8] = o.cgroup;
+			val[9] = o.namespace;
+			val[10] = o.pod;
+			val[11] = o.container;
+		}
 	}
 	for (int i = 0; i < FL_N; i++)
 		if (ls->mask & (1u << i))

@@ -26,10 +26,10 @@ struct render_input {
 	uint64_t expired;		/* flows the idle sweeper deleted */
 	uint64_t evictions;		/* estimate, kept monotonic by the caller */
 	double start_time;		/* unix time the exporter started */
-	const struct iface_health_view *ifaces;	/* NULL: no tcflow_interface_attached */
 	/* More families (the HTTP server's), written before the end. */
 	void (*extra)(void *cls, struct expo *e);
 	void *extra_cls;
+	const struct iface_health_view *ifaces;	/* NULL: no tcflow_interface_attached */
 };
 
 void render_exposition(struct strbuf *out, enum expo_format format,

@@ -89,15 +89,22 @@ static void estimate_evictions(struct scraper *s, uint64_t expired)
 struct flow_reader {
 	struct series_store *series;	/* NULL: count only */
 	size_t n;
+	size_t key_size;	/* the table's: without owners, shorter */
 };
 
 static int read_flow(void *ctx, const void *key, const void *value)
 {
 	struct flow_reader *r = ctx;
+	struct flow_key whole;
 
 	r->n++;
-	if (r->series)
-		series_flow(r->series, key, value);
+	if (!r->series)
+		return 0;
+	if (r->key_size < sizeof(whole)) {
+		flow_key_load(&whole, key, r->key_size);
+		key = &whole;
+	}
+	series_flow(r->series, key, value);
 	return 0;
 }
 
@@ -120,7 +127,7 @@ static void credit_gone(struct scraper *s)
 double scraper_read(struct scraper *s)
 {
 	double started = clock_seconds(CLOCK_MONOTONIC), took;
-	struct flow_reader r = { .series = NULL };
+	struct flow_reader r = { .series = NULL, .key_size = flow_key_size(s->flows_fd) };
 	int err;
 
 	snapshot_read_totals(&s->snap, s->ifaces_fd, s->losses_fd);
@@ -133,8 +140,7 @@ double scraper_read(struct scraper *s)
 		flow_expiry_begin_read(s->expiry);
 	if (s->expiry && r.series)
 		credit_gone(s);
-	err = map_drain(s->flows_fd, sizeof(struct flow_key), sizeof(struct flow_value),
-			read_flow, &r);
+	err = map_drain(s->flows_fd, r.key_size, sizeof(struct flow_value), read_flow, &r);
 	if (s->expiry)
 		flow_expiry_end_read(s->expiry);
 	took = clock_seconds(CLOCK_MONOTONIC) - started;
@@ -175,10 +181,10 @@ static struct scrape_body *scrape_new(struct scraper *s, struct scrape_body *b,
 	if (s->hub && (hub = malloc(sizeof(*hub))))
 		hub_snapshot(s->hub, hub);
 	in.hub = hub;
-	if (follow && iface_follow_snapshot(follow, &ifaces) == 0)
-		in.ifaces = &ifaces;
 	in.extra = s->extra_render;
 	in.extra_cls = s->extra_cls;
+	if (follow && iface_follow_snapshot(follow, &ifaces) == 0)
+		in.ifaces = &ifaces;
 	render_exposition(&b->text, (enum expo_format)format, &in);
 	free(hub);
 	free(ifaces.hooks);

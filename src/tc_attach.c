@@ -84,13 +84,15 @@ int tc_probe(const struct tc_slot *slot, int ifindex, int dir, uint32_t my_prog_
 		out->holder = TC_MINE;
 		return 0;
 	}
-	/* The owner first: it needs no privilege, where reading a program's
-	 * name by id needs CAP_SYS_ADMIN, which the exporter drops after its
-	 * start (an unreadable name is never taken for ours). */
 	prog_name(out->prog_id, out->prog_name, sizeof(out->prog_name));
+	/* A live owner first: asking needs no privilege, where reading a
+	 * program's name by id needs CAP_SYS_ADMIN, which the exporter drops
+	 * after its start (an unreadable name is never taken for ours). */
 	if (owner_lookup(out->prog_id, &out->owner_pid))
 		out->holder = TC_LIVE;
-	else if (strcmp(out->prog_name, prog_names[dir]) != 0)
+	/* Ours by name: the ingress program with owners on is tcflow_in_owner. */
+	else if (strcmp(out->prog_name, prog_names[dir]) != 0 &&
+		 (dir != 0 || strcmp(out->prog_name, "tcflow_in_owner") != 0))
 		out->holder = TC_OTHER;
 	else
 		out->holder = TC_STALE;

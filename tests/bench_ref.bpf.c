@@ -31,8 +31,10 @@ struct ref_value {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, TCFLOW_DEFAULT_FLOW_ENTRIES);
-	__type(key, struct flow_key);
-	__type(value, struct ref_value);
+	/* The exporter's key without owners (it stops before the cgroup id),
+	 * so that both hash as many bytes. */
+	__uint(key_size, TCFLOW_KEY_SIZE_NO_OWNER);
+	__uint(value_size, sizeof(struct ref_value));
 } ref_flows SEC(".maps");
 
 struct vlan_hdr_ {

@@ -53,9 +53,11 @@ static void make_key(struct flow_key *k, uint32_t i)
 
 static int fill(int fd, uint32_t n, uint64_t round)
 {
-	size_t vsize = sizeof(struct flow_value);
-	struct flow_key *keys = calloc(CHUNK, sizeof(*keys));
+	/* Keys go in at the table's key size (shorter without owners). */
+	size_t vsize = sizeof(struct flow_value), ksize = flow_key_size(fd);
+	char *keys = calloc(CHUNK, ksize);
 	char *vals = calloc(CHUNK, vsize);
+	struct flow_key k;
 
 	for (uint32_t base = 0; base < n; base += CHUNK) {
 		uint32_t count = n - base < CHUNK ? n - base : CHUNK;
@@ -63,7 +65,8 @@ static int fill(int fd, uint32_t n, uint64_t round)
 		for (uint32_t i = 0; i < count; i++) {
 			struct flow_value *v = (struct flow_value *)(vals + i * vsize);
 
-			make_key(&keys[i], base + i);
+			make_key(&k, base + i);
+			memcpy(keys + i * ksize, &k, ksize);
 			v->packets = 1 + (base + i) % 1000 + round * ((base + i) % 3);
 			v->bytes = v->packets * 700;
 		}

@@ -9,11 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "aggregate.h"
 #include "flags.h"
 #include "ifnames.h"
+#include "owners.h"
 #include "series.h"
 
 #define V4 TCFLOW_FAM_IPV4
@@ -44,7 +46,7 @@ static void parse_ok(const char *spec)
 
 #define BAD_LABEL(name) "invalid value for --flow.labels: \"" name "\" is not a preset " \
 	"(services, hosts, full) or a label (interface, direction, protocol, src_ip, " \
-	"dst_ip, src_port, dst_port, service_port)"
+	"dst_ip, src_port, dst_port, service_port, cgroup, namespace, pod, container)"
 
 static void parse_bad(const char *spec, const char *want)
 {
@@ -157,6 +159,7 @@ END_TEST
 START_TEST(command_line_errors)
 {
 	FLAGS_BAD(BAD_LABEL("bogus"), "--interface=lo", "--flow.labels=bogus");
+	FLAGS_BAD(BAD_LABEL("cgroups"), "--interface=lo", "--flow.labels=direction,cgroups");
 	FLAGS_BAD("invalid value for --flow.ipv4-prefix: \"33\" (want a whole number from 0 to 32)",
 		  "--interface=lo", "--flow.ipv4-prefix=33");
 	FLAGS_BAD("invalid value for --flow.ipv6-prefix: \"129\" (want a whole number from 0 to 128)",
@@ -242,6 +245,56 @@ START_TEST(project_services)
 	ck_assert_uint_eq(s.dst_port, 0);
 	ck_assert_mem_eq(s.src_addr, A4(198, 18, 0, 2), 16);
 	ck_assert_uint_eq(s.fold, 0);
+}
+END_TEST
+
+/* Owner labels: parsed like the others; a flow's cgroup id becomes the
+ * series' owner number, and flows of one cgroup share it. */
+START_TEST(owner_labels)
+{
+	char dir[] = "/tmp/check_aggregate.XXXXXX", sub[64], oerr[OWNERS_ERR_LEN];
+	struct flow_key k = fk(V4, TCP, A4(198, 18, 0, 2), A4(198, 18, 0, 1), 443, 40000);
+	struct owners_config oc = { .cgroup_root = dir };
+	struct series_key a, b;
+	struct owner_view v;
+	struct stat st;
+
+	parse_ok("direction,cgroup,pod");
+	ck_assert_uint_eq(ls.mask, FL_DIRECTION | FL_CGROUP | FL_POD);
+	ck_assert_uint_eq(label_set_owner_labels(ls.mask), OWNER_L_CGROUP | OWNER_L_POD);
+	parse_ok("namespace,container");
+	ck_assert_uint_eq(label_set_owner_labels(ls.mask), OWNER_L_NAMESPACE | OWNER_L_CONTAINER);
+	ck_assert_uint_eq(label_set_owner_labels(FL_FULL), 0);
+
+	parse_ok("direction,cgroup");
+	k.cgroup_id = 77;
+	aggregate_project(&k, "vA", &ls, &a);	/* no owners: no owner */
+	ck_assert_uint_eq(a.owner, 0);
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/web.service", dir);
+	ck_assert_int_eq(mkdir(sub, 0755), 0);
+	ck_assert_int_eq(stat(sub, &st), 0);
+	oc.labels = label_set_owner_labels(ls.mask);
+	ls.owners = owners_new(&oc, oerr);
+	ck_assert_msg(ls.owners != NULL, "%s", oerr);
+	k.cgroup_id = st.st_ino;
+	aggregate_project(&k, "vA", &ls, &a);
+	k.src_port = 1;	/* another flow, the same cgroup */
+	aggregate_project(&k, "vA", &ls, &b);
+	ck_assert_uint_ne(a.owner, 0);
+	ck_assert_uint_eq(a.owner, b.owner);
+	ck_assert_int_eq(series_key_cmp(&a, &b), 0);
+	owners_get(ls.owners, a.owner, &v);
+	ck_assert_str_eq(v.cgroup, "/web.service");
+	k.cgroup_id = 0;	/* no local socket */
+	aggregate_project(&k, "vA", &ls, &b);
+	ck_assert_uint_eq(b.owner, 0);
+	ck_assert_int_ne(series_key_cmp(&a, &b), 0);
+	owners_free(ls.owners);
+	ls.owners = NULL;
+	rmdir(sub);
+	rmdir(dir);
 }
 END_TEST
 
@@ -382,6 +435,7 @@ static Suite *aggregate_suite(void)
 	tcase_add_test(tc, ephemeral_range_from_the_host);
 	tcase_add_test(tc, project_services);
 	tcase_add_test(tc, project_without_addresses_merges_families);
+	tcase_add_test(tc, owner_labels);
 	tcase_add_test(tc, prefixes_mask_bits_of_their_family_only);
 	tcase_add_test(tc, fold_keys_keep_interface_and_direction);
 	tcase_add_test(tc, every_sum_is_the_tables);

@@ -271,9 +271,9 @@ static Suite *flags_suite(void)
 	tcase_add_test(ok, every_flag);
 	tcase_add_test(ok, pcap_once);
 	tcase_add_test(ok, parse_u32_bounds);
-	tcase_add_test(ok, interface_selection);
 	tcase_add_test(ok, decimal_only);
 	tcase_add_test(ok, web_flags);
+	tcase_add_test(ok, interface_selection);
 	suite_add_tcase(s, ok);
 	tcase_add_test(bad, number_errors);
 	tcase_add_test(bad, value_errors);

@@ -144,7 +144,7 @@ static void cut_file(const char *path, long bytes_off)
 static int replay(const char *path, struct replay_result *res)
 {
 	res->records = 12345;	/* replay_file() must set it */
-	return replay_file(bpf_program__fd(skel->progs.tcflow_ingress), path, res);
+	return replay_file(bpf_program__fd(bpf_loader_ingress(skel)), path, res);
 }
 
 /* ---- frames --------------------------------------------------------------- */

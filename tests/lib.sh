@@ -85,6 +85,18 @@ skip() {
 
 in_a() { ip netns exec "$NS_A" "$@"; }
 in_b() { ip netns exec "$NS_B" "$@"; }
+# Commands the traffic helpers run in namespace A go through A_WRAP first
+# (tests/test-owners.sh moves them into a cgroup with it).
+A_WRAP=()
+ns_exec() {
+	local ns=$1
+	shift
+	if [ "$ns" = "$NS_A" ]; then
+		ip netns exec "$ns" "${A_WRAP[@]}" "$@"
+	else
+		ip netns exec "$ns" "$@"
+	fi
+}
 
 # ---- processes ------------------------------------------------------------
 
@@ -377,7 +389,7 @@ udp_flow() {
 	# and an old one's "ready" must not be mistaken for this sink's.
 	SEQ=$((SEQ + 1))
 	out=$tmp/udp$SEQ
-	ip netns exec "$to" timeout 10 "$PYTHON" "$TRAFFIC" --timeout 8 udp-sink \
+	ns_exec "$to" timeout 10 "$PYTHON" "$TRAFFIC" --timeout 8 udp-sink \
 		--bind "$dst" --port "$dport" --count "$n" >"$out.sink" 2>&1 &
 	sink=$!
 	track "$sink"
@@ -386,7 +398,7 @@ udp_flow() {
 		echo "# udp sink failed: $(cat "$out.sink")"
 		return 1
 	fi
-	ip netns exec "$from" timeout 10 "$PYTHON" "$TRAFFIC" --timeout 8 udp-send \
+	ns_exec "$from" timeout 10 "$PYTHON" "$TRAFFIC" --timeout 8 udp-send \
 		--src "$src" --sport "$sport" --dst "$dst" --dport "$dport" "$@" >"$out.send" 2>&1 ||
 		echo "# udp send failed: $(cat "$out.send")"
 	wait_pid "$sink" 10
@@ -411,7 +423,7 @@ tcp_open() {
 	case $dst in *:*) src=$B6 ;; *) src=$B4 ;; esac
 	[ ! -e "$tmp/$tag.srv.in" ] || { echo "# tcp_open: tag $tag used twice"; return 1; }
 	mkfifo "$tmp/$tag.srv.in" "$tmp/$tag.cli.in" || return 1
-	ip netns exec "$NS_A" timeout 20 "$PYTHON" "$TRAFFIC" --timeout 15 tcp-server \
+	ns_exec "$NS_A" timeout 20 "$PYTHON" "$TRAFFIC" --timeout 15 tcp-server \
 		--bind "$dst" --port "$port" --recv "$csend" --send "$ssend" \
 		<>"$tmp/$tag.srv.in" >"$tmp/$tag.srv.out" 2>&1 &
 	TCP_PID_SRV[$tag]=$!

@@ -40,7 +40,7 @@ expect "bad series retention" 2 \
 	"$p invalid value for --flow.series-retention: \"forever\" (want a duration of at least 1s, such as 30s, 5m or 1h)" \
 	--interface=lo --flow.series-retention=forever
 expect "misspelt label" 2 \
-	"$p invalid value for --flow.labels: \"service_ports\" is not a preset (services, hosts, full) or a label (interface, direction, protocol, src_ip, dst_ip, src_port, dst_port, service_port)" \
+	"$p invalid value for --flow.labels: \"service_ports\" is not a preset (services, hosts, full) or a label (interface, direction, protocol, src_ip, dst_ip, src_port, dst_port, service_port, cgroup, namespace, pod, container)" \
 	--interface=lo --flow.labels=service_ports
 expect "no label" 2 "$p invalid value for --flow.labels: no label given" --interface=lo --flow.labels=
 expect "no interface" 2 "$p no --interface or --interface.include given (or --pcap=FILE to replay a capture)"

@@ -416,9 +416,9 @@ for op, arg in build["ops"]:
     env = dict(os.environ, OMP_NUM_THREADS="1")
     try:
         r = subprocess.run(["nice", "-n", "10", "sh", "-ec", cmd], cwd=ctx, env=env,
-                           capture_output=True, text=True, timeout=150)
+                           capture_output=True, text=True, timeout=600)
     except subprocess.TimeoutExpired:
-        say(False, "build stage RUN %s: still running after 150 s" % arg[:60])
+        say(False, "build stage RUN %s: still running after 600 s" % arg[:60])
         ok = False
         break
     say(r.returncode == 0, "build stage RUN %s%s" % (arg[:60] + ("..." if len(arg) > 60 else ""),

@@ -85,12 +85,15 @@ int tc_probe(const struct tc_slot *slot, int ifindex, int dir, uint32_t my_prog_
 		return 0;
 	}
 	prog_name(out->prog_id, out->prog_name, sizeof(out->prog_name));
-	/* Ours by name: the ingress program with owners on is tcflow_in_owner. */
-	if (strcmp(out->prog_name, prog_names[dir]) != 0 &&
-	    (dir != 0 || strcmp(out->prog_name, "tcflow_in_owner") != 0))
-		out->holder = TC_OTHER;
-	else if (owner_lookup(out->prog_id, &out->owner_pid))
+	/* A live owner first: asking needs no privilege, where reading a
+	 * program's name by id needs CAP_SYS_ADMIN, which the exporter drops
+	 * after its start (an unreadable name is never taken for ours). */
+	if (owner_lookup(out->prog_id, &out->owner_pid))
 		out->holder = TC_LIVE;
+	/* Ours by name: the ingress program with owners on is tcflow_in_owner. */
+	else if (strcmp(out->prog_name, prog_names[dir]) != 0 &&
+		 (dir != 0 || strcmp(out->prog_name, "tcflow_in_owner") != 0))
+		out->holder = TC_OTHER;
 	else
 		out->holder = TC_STALE;
 	return 0;

@@ -176,6 +176,14 @@ static void series_health(struct expo *e, const struct series_store *st, double 
 }
 
 /* Accounts of interfaces ever seen in the table, by ifindex and direction. */
+static int cmp_acct(const void *a, const void *b, void *ctx)
+{
+	const struct iface_acct *accts = ctx;
+	uint64_t x = accts[*(const uint32_t *)a].id, y = accts[*(const uint32_t *)b].id;
+
+	return x < y ? -1 : x > y;
+}
+
 static size_t iface_order(const struct series_store *st, uint32_t *idx)
 {
 	size_t n = 0;
@@ -183,13 +191,8 @@ static size_t iface_order(const struct series_store *st, uint32_t *idx)
 	for (size_t i = 0; i < st->n_accts; i++)
 		if (st->accts[i].created > 0)
 			idx[n++] = (uint32_t)i;
-	for (size_t i = 1; i < n; i++)	/* a handful: insertion sort */
-		for (size_t j = i; j > 0 && st->accts[idx[j - 1]].id > st->accts[idx[j]].id; j--) {
-			uint32_t t = idx[j];
-
-			idx[j] = idx[j - 1];
-			idx[j - 1] = t;
-		}
+	/* Up to --interface.max-count x 2 hooks: not a handful to insert. */
+	qsort_r(idx, n, sizeof(*idx), cmp_acct, st->accts);
 	return n;
 }
 

@@ -32,15 +32,7 @@ lib_init
 SRC=${TCFLOW_SRCDIR:-$LIB_DIR/..}
 DASHBOARD=$SRC/grafana/dashboards/tcflow.json
 RULES=$SRC/deploy/prometheus/tcflow-rules.yml
-if [ -z "${PROMETHEUS:-}" ]; then
-	if [ -n "${PROMTOOL:-}" ] && [ -x "$(dirname "$PROMTOOL")/prometheus" ]; then
-		PROMETHEUS=$(dirname "$PROMTOOL")/prometheus
-	else
-		PROMETHEUS=$(command -v prometheus || true)
-	fi
-fi
-[ -n "$PROMETHEUS" ] && [ -x "$PROMETHEUS" ] ||
-	bail "prometheus is missing (PROMETHEUS=${PROMETHEUS:-unset}): install the Debian package prometheus"
+find_prometheus
 [ -f "$DASHBOARD" ] || bail "dashboard not found: $DASHBOARD"
 [ -f "$RULES" ] || bail "rules not found: $RULES"
 

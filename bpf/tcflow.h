@@ -147,6 +147,84 @@ struct event_record6 {
 };
 
 /*
+ * Every byte of the shared types pinned, for both compilers: clang
+ * (target bpf) and gcc (user space) include this file and must reject a
+ * layout the other side does not share. The IPv4 event is orb8's
+ * NetworkFlowEvent: its offsets are a wire format, not ours to move.
+ */
+#define TCFLOW_PIN(type, field, off) \
+	_Static_assert(__builtin_offsetof(struct type, field) == (off), \
+		       #type "." #field " is at byte " #off)
+#define TCFLOW_PIN_SIZE(type, size) \
+	_Static_assert(sizeof(struct type) == (size), #type " is " #size " bytes")
+
+TCFLOW_PIN(flow_key, ifindex, 0);
+TCFLOW_PIN(flow_key, direction, 4);
+TCFLOW_PIN(flow_key, family, 5);
+TCFLOW_PIN(flow_key, protocol, 6);
+TCFLOW_PIN(flow_key, pad, 7);
+TCFLOW_PIN(flow_key, src_port, 8);
+TCFLOW_PIN(flow_key, dst_port, 10);
+TCFLOW_PIN(flow_key, src_addr, 12);
+TCFLOW_PIN(flow_key, dst_addr, 28);
+TCFLOW_PIN(flow_key, pad2, TCFLOW_KEY_SIZE_NO_OWNER);
+TCFLOW_PIN(flow_key, cgroup_id, 48);
+TCFLOW_PIN_SIZE(flow_key, 56);
+
+TCFLOW_PIN(flow_value, packets, 0);
+TCFLOW_PIN(flow_value, bytes, 8);
+TCFLOW_PIN(flow_value, last_seen_ns, 16);
+TCFLOW_PIN_SIZE(flow_value, 24);
+
+TCFLOW_PIN(iface_key, ifindex, 0);
+TCFLOW_PIN(iface_key, direction, 4);
+TCFLOW_PIN(iface_key, pad, 5);
+TCFLOW_PIN_SIZE(iface_key, 8);
+
+TCFLOW_PIN(iface_value, packets, 0);
+TCFLOW_PIN(iface_value, bytes, 24);
+TCFLOW_PIN(iface_value, malformed, 48);
+TCFLOW_PIN(iface_value, tag, 56);
+TCFLOW_PIN_SIZE(iface_value, 64);
+
+TCFLOW_PIN(network_flow_event, timestamp_ns, 0);
+TCFLOW_PIN(network_flow_event, cgroup_id, 8);
+TCFLOW_PIN(network_flow_event, src_ip, 16);
+TCFLOW_PIN(network_flow_event, dst_ip, 20);
+TCFLOW_PIN(network_flow_event, src_port, 24);
+TCFLOW_PIN(network_flow_event, dst_port, 26);
+TCFLOW_PIN(network_flow_event, protocol, 28);
+TCFLOW_PIN(network_flow_event, direction, 29);
+TCFLOW_PIN(network_flow_event, packet_len, 30);
+TCFLOW_PIN_SIZE(network_flow_event, 32);
+
+TCFLOW_PIN(network_flow_event6, timestamp_ns, 0);
+TCFLOW_PIN(network_flow_event6, cgroup_id, 8);
+TCFLOW_PIN(network_flow_event6, src_ip, 16);
+TCFLOW_PIN(network_flow_event6, dst_ip, 32);
+TCFLOW_PIN(network_flow_event6, src_port, 48);
+TCFLOW_PIN(network_flow_event6, dst_port, 50);
+TCFLOW_PIN(network_flow_event6, protocol, 52);
+TCFLOW_PIN(network_flow_event6, direction, 53);
+TCFLOW_PIN(network_flow_event6, packet_len, 54);
+TCFLOW_PIN_SIZE(network_flow_event6, 56);
+
+TCFLOW_PIN(event_header, kind, 0);
+TCFLOW_PIN(event_header, ifindex, 4);
+TCFLOW_PIN_SIZE(event_header, 8);
+
+TCFLOW_PIN(event_record4, hdr, 0);
+TCFLOW_PIN(event_record4, ev, 8);
+TCFLOW_PIN_SIZE(event_record4, 40);
+
+TCFLOW_PIN(event_record6, hdr, 0);
+TCFLOW_PIN(event_record6, ev, 8);
+TCFLOW_PIN_SIZE(event_record6, 64);
+
+#undef TCFLOW_PIN
+#undef TCFLOW_PIN_SIZE
+
+/*
  * In capture replay the record's captured length travels in the test run's
  * __sk_buff.cb[TCFLOW_CB_CAPLEN]: the kernel pads runts to 14 bytes and
  * truncates large frames, so skb->len is not the record's length there.

@@ -12,9 +12,6 @@
 #include "labels.h"
 #include "tcflow.h"
 
-_Static_assert(sizeof(struct network_flow_event) == 32, "NetworkFlowEvent is 32 bytes");
-_Static_assert(sizeof(struct event_record4) == 40, "IPv4 record: 8-byte header + event");
-
 /* The fields both event layouts share, under the same names. */
 #define COPY_COMMON(view, e) do { \
 		(view)->timestamp_ns = (e)->timestamp_ns; \

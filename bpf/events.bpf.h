@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Raw per-packet events into a BPF ring buffer, one per cfg_events_sample
- * counted packets per CPU. Wakeups are the expensive part (microseconds
- * each), so records are committed with BPF_RB_NO_WAKEUP and user space is
- * woken only once cfg_wakeup_bytes have piled up; the consumer also polls
- * on a short timer, so a quiet host's events still arrive promptly.
- * Included by tcflow.bpf.c after cfg_replay and count_loss().
+ * Raw per-packet events into a BPF ring buffer, one per N counted packets
+ * per CPU. Wakeups are the expensive part (microseconds each), so records
+ * are committed with BPF_RB_NO_WAKEUP and user space is woken only once
+ * wakeup_bytes have piled up; the consumer also polls on a short timer, so
+ * a quiet host's events still arrive promptly. Helpers only: the ring
+ * buffer, the per-CPU phase and the settings are tcflow.bpf.c's, passed in.
  */
 #ifndef EVENTS_BPF_H
 #define EVENTS_BPF_H
@@ -14,43 +14,24 @@
 #include <bpf/bpf_helpers.h>
 #include "tcflow.h"
 
-const volatile __u32 cfg_events_sample = TCFLOW_DEFAULT_EVENTS_SAMPLE;
-const volatile __u64 cfg_wakeup_bytes = TCFLOW_DEFAULT_RINGBUF_BYTES / 8;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, TCFLOW_DEFAULT_RINGBUF_BYTES);
-} events SEC(".maps");
-
-/* Packets since this CPU's last event. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} event_phase SEC(".maps");
-
-/* Counts packets as the counters do (a GSO packet as its segments); a
- * GSO packet that crosses the sampling point raises one event. */
-static __always_inline int event_due(__u64 segs)
+/* Whether this packet's event is due, given *phase, the packets since this
+ * CPU's last event, and sample, one event per that many (0: none). Counts
+ * packets as the counters do (a GSO packet as its segments); a GSO packet
+ * that crosses the sampling point raises one event. */
+static __always_inline int event_due(__u32 *phase, __u32 sample, __u64 segs)
 {
-	__u32 zero = 0, *n;
-
-	if (!cfg_events_sample)
+	if (!sample || !phase)
 		return 0;
-	n = bpf_map_lookup_elem(&event_phase, &zero);
-	if (!n)
+	*phase += (__u32)segs;
+	if (*phase < sample)
 		return 0;
-	*n += (__u32)segs;
-	if (*n < cfg_events_sample)
-		return 0;
-	*n %= cfg_events_sample;
+	*phase %= sample;
 	return 1;
 }
 
-static __always_inline __u64 wakeup_flags(void)
+static __always_inline __u64 wakeup_flags(void *ringbuf, __u64 wakeup_bytes)
 {
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes ?
+	return bpf_ringbuf_query(ringbuf, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
 	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
@@ -89,41 +70,29 @@ static __always_inline void fill6(struct event_record6 *r, const struct flow_key
 	FILL_COMMON(r, key, cgroup, len);
 }
 
-/* Emits the event of a counted packet when its turn has come. A full ring
- * buffer loses the event, and the loss is counted. */
-static __always_inline void emit_event(struct __sk_buff *skb, const struct flow_key *key,
-				       __u64 segs, __u64 len)
+/* Writes the event of a packet of len bytes into ringbuf. Returns 0, or -1
+ * when the ring buffer is full and the event is lost. */
+static __always_inline int send_event(void *ringbuf, __u64 wakeup_bytes,
+				      const struct flow_key *key, __u64 cgroup, __u64 len)
 {
-	__u64 cgroup = 0;
 	__u16 plen = len > 0xffff ? 0xffff : (__u16)len;
 
-	if (!event_due(segs))
-		return;
-	/* With owners on, the key has it in both directions; without, only
-	 * egress of a local socket has an owner the kernel tells for free. */
-	if (cfg_owner)
-		cgroup = key->cgroup_id;
-	else if (key->direction == TCFLOW_DIR_EGRESS && !cfg_replay)
-		cgroup = bpf_skb_cgroup_id(skb);
 	if (key->family == TCFLOW_FAM_IPV4) {
-		struct event_record4 *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+		struct event_record4 *r = bpf_ringbuf_reserve(ringbuf, sizeof(*r), 0);
 
-		if (!r) {
-			count_loss(TCFLOW_LOSS_EVENT_RESERVE);
-			return;
-		}
+		if (!r)
+			return -1;
 		fill4(r, key, cgroup, plen);
-		bpf_ringbuf_submit(r, wakeup_flags());
+		bpf_ringbuf_submit(r, wakeup_flags(ringbuf, wakeup_bytes));
 	} else {
-		struct event_record6 *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+		struct event_record6 *r = bpf_ringbuf_reserve(ringbuf, sizeof(*r), 0);
 
-		if (!r) {
-			count_loss(TCFLOW_LOSS_EVENT_RESERVE);
-			return;
-		}
+		if (!r)
+			return -1;
 		fill6(r, key, cgroup, plen);
-		bpf_ringbuf_submit(r, wakeup_flags());
+		bpf_ringbuf_submit(r, wakeup_flags(ringbuf, wakeup_bytes));
 	}
+	return 0;
 }
 
 #endif /* EVENTS_BPF_H */

@@ -9,23 +9,24 @@
  * socket can be read; before, only TCP sockets and IPv6 UDP sockets have a
  * helper that gives their BTF type (bpf_skc_to_tcp_sock, _udp6_sock).
  *
- * Off unless user space sets cfg_owner before load: then the verifier
- * drops every instruction of this file as dead code.
+ * Called only where owners are on (tcflow.bpf.c's cfg_owner, a load-time
+ * constant): otherwise the verifier drops every instruction of this file
+ * as dead code.
  */
 #ifndef OWNER_BPF_H
 #define OWNER_BPF_H
 
+#include <linux/bpf.h>
 #include <linux/in.h>
+#include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
+#include "tcflow.h"
 
 /* How a program reads a socket's cgroup: a compile-time argument, so that
  * the program that may not call bpf_rdonly_cast has no call to it. */
 #define OWNER_SKC 0
 #define OWNER_CAST 1
-
-/* Set by user space before load: owners on. */
-const volatile __u8 cfg_owner = 0;
 
 /* Only the fields we read; CO-RE finds their offsets in the running kernel. */
 struct kernfs_node { __u64 id; } __attribute__((preserve_access_index));
@@ -88,7 +89,7 @@ static __always_inline __u64 ingress_owner(struct __sk_buff *skb,
 	return id;
 }
 
-/* The owner of a packet, 0 when none is known. Only with cfg_owner. */
+/* The owner of a packet, 0 when none is known. */
 static __always_inline __u64 packet_owner(struct __sk_buff *skb, const struct flow_key *key,
 					  int how)
 {

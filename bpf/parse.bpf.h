@@ -32,9 +32,6 @@
 #define IPV6_EXT_MAX_DEPTH 8
 #endif
 
-#define ETH_P_8021Q_ 0x8100
-#define ETH_P_8021AD_ 0x88A8
-
 enum parse_verdict {
 	PARSE_FLOW = 0,		/* a flow key was filled */
 	PARSE_NONIP = 1,	/* family other, no flow */
@@ -47,16 +44,11 @@ struct cursor {
 	void *data;		/* skb->data and data_end, for the direct build */
 	void *end;
 	int retry;		/* the direct build met a header outside the linear data */
+	int replay;		/* capture replay: the limit may end before the data does */
 };
 
 /* Direct reads stop here: keeps the verifier's packet offsets bounded. */
 #define PARSE_DIRECT_MAX_OFF 0x3fff
-
-/* Set before load: every read through bpf_skb_load_bytes() (tests). */
-const volatile __u8 cfg_loaded_reads = 0;
-/* Set by user space before load: capture replay through BPF_PROG_TEST_RUN,
- * where the limit (the captured length) may end before the data does. */
-const volatile __u8 cfg_replay = 0;
 
 struct vlan_tag {
 	__be16 tci;
@@ -104,7 +96,7 @@ static __always_inline const void *hdr(struct __sk_buff *skb, struct cursor *cur
 
 	/* Live, the limit is skb->len, past the linear data: checking the
 	 * linear data's end below is enough. Replay may cut a record short. */
-	if ((!direct || cfg_replay) && (off > cur->limit || cur->limit - off < len))
+	if ((!direct || cur->replay) && (off > cur->limit || cur->limit - off < len))
 		return NULL;
 	if (!direct)
 		return bpf_skb_load_bytes(skb, off, buf, len) ? NULL : buf;
@@ -137,7 +129,7 @@ static __always_inline int parse_ethernet(struct __sk_buff *skb, struct cursor *
 	proto = bpf_ntohs(eth->h_proto);
 #pragma unroll
 	for (i = 0; i < VLAN_MAX_DEPTH; i++) {
-		if (proto != ETH_P_8021Q_ && proto != ETH_P_8021AD_)
+		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
 			break;
 		tag = hdr(skb, cur, cur->off, &tag_buf, sizeof(tag_buf), direct);
 		if (!tag)
@@ -288,21 +280,26 @@ static __always_inline int parse_with(struct __sk_buff *skb, struct cursor *cur,
  * Fills the flow fields of key (zeroed by the caller, who owns ifindex and
  * direction) from the first limit bytes of the frame; returns a
  * parse_verdict. Direct reads first; the loaded build only for a frame
- * whose headers are not all in the linear data.
+ * whose headers are not all in the linear data, or for every frame when
+ * loaded_reads is set (tests). replay: capture replay through
+ * BPF_PROG_TEST_RUN, where limit (the captured length) may end before the
+ * data does. Both are load-time constants at the call site, so the
+ * verifier drops the build a program never runs.
  */
 static __always_inline int parse_frame(struct __sk_buff *skb, __u32 limit,
-				       struct flow_key *key)
+				       struct flow_key *key, int replay, int loaded_reads)
 {
 	struct cursor cur = {
 		.limit = limit,
 		.data = (void *)(long)skb->data,
 		.end = (void *)(long)skb->data_end,
+		.replay = replay,
 	};
 	__u32 ifindex = key->ifindex;
 	__u8 direction = key->direction;
 	int verdict;
 
-	if (!cfg_loaded_reads) {
+	if (!loaded_reads) {
 		verdict = parse_with(skb, &cur, key, 1);
 		if (!cur.retry)
 			return verdict;

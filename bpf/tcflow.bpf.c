@@ -10,8 +10,22 @@
 #include <bpf/bpf_helpers.h>
 #include "tcflow.h"
 #include "parse.bpf.h"
+#include "owner.bpf.h"
+#include "events.bpf.h"
 
-/* cfg_replay (capture replay) is in parse.bpf.h. */
+/* Settings, fixed by user space before load (bpf_loader.c): the verifier
+ * sees them as constants and drops the code of the features left off. */
+/* Capture replay through BPF_PROG_TEST_RUN: the record's captured length
+ * is in the skb's cb, and it may end before the data does. */
+const volatile __u8 cfg_replay = 0;
+/* Every header read through bpf_skb_load_bytes() (tests). */
+const volatile __u8 cfg_loaded_reads = 0;
+/* Owners on: the flow key carries the local socket's cgroup. */
+const volatile __u8 cfg_owner = 0;
+/* One event per this many counted packets per CPU, 0: no events. */
+const volatile __u32 cfg_events_sample = TCFLOW_DEFAULT_EVENTS_SAMPLE;
+/* Ring buffer bytes pending before user space is woken. */
+const volatile __u64 cfg_wakeup_bytes = TCFLOW_DEFAULT_RINGBUF_BYTES / 8;
 /* Home slots of iface_stats are 0..cfg_iface_mask (a power of 2 less 1). */
 const volatile __u32 cfg_iface_mask = 0;
 /* The kernel's tick in ns, TICK_NSEC: clock_getres(CLOCK_MONOTONIC_COARSE). */
@@ -56,6 +70,19 @@ struct {
 	__type(value, __u64);
 } losses SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, TCFLOW_DEFAULT_RINGBUF_BYTES);
+} events SEC(".maps");
+
+/* Packets since this CPU's last event. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} event_phase SEC(".maps");
+
 static __always_inline void count_loss(__u32 slot)
 {
 	__u64 *n = bpf_map_lookup_elem(&losses, &slot);
@@ -63,9 +90,6 @@ static __always_inline void count_loss(__u32 slot)
 	if (n)
 		*n += 1;
 }
-
-#include "owner.bpf.h"
-#include "events.bpf.h"
 
 /*
  * The slot of the hook in this CPU's copy: its home slot in nearly every
@@ -142,6 +166,27 @@ static __always_inline void count_flow(const struct flow_key *key, __u64 segs, _
 	v->last_seen_ns = now;
 }
 
+/* Emits the event of a counted packet when its turn has come. A full ring
+ * buffer loses the event, and the loss is counted. */
+static __always_inline void emit_event(struct __sk_buff *skb, const struct flow_key *key,
+				       __u64 segs, __u64 len)
+{
+	__u32 zero = 0;
+	__u64 cgroup = 0;
+
+	if (!cfg_events_sample ||
+	    !event_due(bpf_map_lookup_elem(&event_phase, &zero), cfg_events_sample, segs))
+		return;
+	/* With owners on, the key has it in both directions; without, only
+	 * egress of a local socket has an owner the kernel tells for free. */
+	if (cfg_owner)
+		cgroup = key->cgroup_id;
+	else if (key->direction == TCFLOW_DIR_EGRESS && !cfg_replay)
+		cgroup = bpf_skb_cgroup_id(skb);
+	if (send_event(&events, cfg_wakeup_bytes, key, cgroup, len))
+		count_loss(TCFLOW_LOSS_EVENT_RESERVE);
+}
+
 static __always_inline int handle(struct __sk_buff *skb, __u8 dir, int owner_how)
 {
 	struct flow_key key;
@@ -158,7 +203,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir, int owner_how
 	__builtin_memset(&key, 0, sizeof(key));
 	key.ifindex = cfg_replay ? 0 : skb->ifindex;
 	key.direction = dir;
-	verdict = parse_frame(skb, limit, &key);
+	verdict = parse_frame(skb, limit, &key, cfg_replay, cfg_loaded_reads);
 	count_iface(key.ifindex, dir, verdict, key.family, segs, len);
 	if (verdict == PARSE_FLOW) {
 		if (cfg_owner && !cfg_replay)

@@ -75,7 +75,8 @@ struct {
 	__uint(max_entries, TCFLOW_DEFAULT_RINGBUF_BYTES);
 } events SEC(".maps");
 
-/* Packets since this CPU's last event. */
+/* Flows since this CPU's last event, for a packet whose hook has no
+ * interface slot (the table full): otherwise the slot's event_phase. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -122,11 +123,9 @@ static __always_inline struct iface_value *iface_entry(__u32 ifindex, __u8 dir)
 	return NULL;
 }
 
-static __always_inline void count_iface(__u32 ifindex, __u8 dir, int verdict,
+static __always_inline void count_iface(struct iface_value *v, int verdict,
 					__u32 fam, __u64 segs, __u64 len)
 {
-	struct iface_value *v = iface_entry(ifindex, dir);
-
 	if (!v || fam >= TCFLOW_FAM_MAX)
 		return;
 	v->packets[fam] += segs;
@@ -169,13 +168,15 @@ static __always_inline void count_flow(const struct flow_key *key, __u64 segs, _
 /* Emits the event of a counted packet when its turn has come. A full ring
  * buffer loses the event, and the loss is counted. */
 static __always_inline void emit_event(struct __sk_buff *skb, const struct flow_key *key,
-				       __u64 segs, __u64 len)
+				       struct iface_value *iface, __u64 segs, __u64 len)
 {
-	__u32 zero = 0;
+	__u32 zero = 0, *phase;
 	__u64 cgroup = 0;
 
-	if (!cfg_events_sample ||
-	    !event_due(bpf_map_lookup_elem(&event_phase, &zero), cfg_events_sample, segs))
+	if (!cfg_events_sample)
+		return;
+	phase = iface ? &iface->event_phase : bpf_map_lookup_elem(&event_phase, &zero);
+	if (!event_due(phase, cfg_events_sample, segs))
 		return;
 	/* With owners on, the key has it in both directions; without, only
 	 * egress of a local socket has an owner the kernel tells for free. */
@@ -190,6 +191,7 @@ static __always_inline void emit_event(struct __sk_buff *skb, const struct flow_
 static __always_inline int handle(struct __sk_buff *skb, __u8 dir, int owner_how)
 {
 	struct flow_key key;
+	struct iface_value *iface;
 	__u64 len = skb->len, segs = skb->gso_segs > 1 ? skb->gso_segs : 1;
 	__u32 limit = skb->len;
 	int verdict;
@@ -204,12 +206,13 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir, int owner_how
 	key.ifindex = cfg_replay ? 0 : skb->ifindex;
 	key.direction = dir;
 	verdict = parse_frame(skb, limit, &key, cfg_replay, cfg_loaded_reads);
-	count_iface(key.ifindex, dir, verdict, key.family, segs, len);
+	iface = iface_entry(key.ifindex, dir);
+	count_iface(iface, verdict, key.family, segs, len);
 	if (verdict == PARSE_FLOW) {
 		if (cfg_owner && !cfg_replay)
 			key.cgroup_id = packet_owner(skb, &key, owner_how);
 		count_flow(&key, segs, len);
-		emit_event(skb, &key, segs, len);
+		emit_event(skb, &key, iface, segs, len);
 	}
 	return TC_ACT_UNSPEC;
 }

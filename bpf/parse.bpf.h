@@ -44,7 +44,6 @@ struct cursor {
 	void *data;		/* skb->data and data_end, for the direct build */
 	void *end;
 	int retry;		/* the direct build met a header outside the linear data */
-	int replay;		/* capture replay: the limit may end before the data does */
 };
 
 /* Direct reads stop here: keeps the verifier's packet offsets bounded. */
@@ -94,12 +93,13 @@ static __always_inline const void *hdr(struct __sk_buff *skb, struct cursor *cur
 {
 	void *p;
 
-	/* Live, the limit is skb->len, past the linear data: checking the
-	 * linear data's end below is enough. Replay may cut a record short. */
-	if ((!direct || cur->replay) && (off > cur->limit || cur->limit - off < len))
-		return NULL;
-	if (!direct)
+	/* The direct build runs only live, where the limit is skb->len, past
+	 * the linear data: checking the linear data's end below is enough. */
+	if (!direct) {
+		if (off > cur->limit || cur->limit - off < len)
+			return NULL;
 		return bpf_skb_load_bytes(skb, off, buf, len) ? NULL : buf;
+	}
 	if (off > PARSE_DIRECT_MAX_OFF)
 		goto retry;
 	p = cur->data + off;
@@ -281,10 +281,11 @@ static __always_inline int parse_with(struct __sk_buff *skb, struct cursor *cur,
  * direction) from the first limit bytes of the frame; returns a
  * parse_verdict. Direct reads first; the loaded build only for a frame
  * whose headers are not all in the linear data, or for every frame when
- * loaded_reads is set (tests). replay: capture replay through
- * BPF_PROG_TEST_RUN, where limit (the captured length) may end before the
- * data does. Both are load-time constants at the call site, so the
- * verifier drops the build a program never runs.
+ * loaded_reads is set (tests) or replay is: in capture replay through
+ * BPF_PROG_TEST_RUN, limit (the captured length) may end before the data
+ * does, and only the loaded build checks it, so that the live path does
+ * not. Both are load-time constants at the call site: the verifier drops
+ * the build a program never runs.
  */
 static __always_inline int parse_frame(struct __sk_buff *skb, __u32 limit,
 				       struct flow_key *key, int replay, int loaded_reads)
@@ -293,13 +294,12 @@ static __always_inline int parse_frame(struct __sk_buff *skb, __u32 limit,
 		.limit = limit,
 		.data = (void *)(long)skb->data,
 		.end = (void *)(long)skb->data_end,
-		.replay = replay,
 	};
 	__u32 ifindex = key->ifindex;
 	__u8 direction = key->direction;
 	int verdict;
 
-	if (!loaded_reads) {
+	if (!loaded_reads && !replay) {
 		verdict = parse_with(skb, &cur, key, 1);
 		if (!cur.retry)
 			return verdict;

@@ -168,7 +168,8 @@ static __always_inline void count_flow(const struct flow_key *key, __u64 segs, _
 /* Emits the event of a counted packet when its turn has come. A full ring
  * buffer loses the event, and the loss is counted. */
 static __always_inline void emit_event(struct __sk_buff *skb, const struct flow_key *key,
-				       struct iface_value *iface, __u64 segs, __u64 len)
+				       struct iface_value *iface, __u64 segs, __u64 len,
+				       const int replay)
 {
 	__u32 zero = 0, *phase;
 	__u64 cgroup = 0;
@@ -182,13 +183,17 @@ static __always_inline void emit_event(struct __sk_buff *skb, const struct flow_
 	 * egress of a local socket has an owner the kernel tells for free. */
 	if (cfg_owner)
 		cgroup = key->cgroup_id;
-	else if (key->direction == TCFLOW_DIR_EGRESS && !cfg_replay)
+	else if (key->direction == TCFLOW_DIR_EGRESS && !replay)
 		cgroup = bpf_skb_cgroup_id(skb);
 	if (send_event(&events, cfg_wakeup_bytes, key, cgroup, len))
 		count_loss(TCFLOW_LOSS_EVENT_RESERVE);
 }
 
-static __always_inline int handle(struct __sk_buff *skb, __u8 dir, int owner_how)
+/* One packet, live or (replay) a capture record. replay is a constant in
+ * each of handle()'s two copies, so the live copy tests cfg_replay once
+ * and no more. */
+static __always_inline void count_packet(struct __sk_buff *skb, __u8 dir, int owner_how,
+					 const int replay)
 {
 	struct flow_key key;
 	struct iface_value *iface;
@@ -196,24 +201,32 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir, int owner_how
 	__u32 limit = skb->len;
 	int verdict;
 
-	if (cfg_replay) {
+	if (replay) {
 		/* Every record is one packet of its captured length. */
 		len = skb->cb[TCFLOW_CB_CAPLEN];
 		segs = 1;
 		limit = len < limit ? len : limit;
 	}
 	__builtin_memset(&key, 0, sizeof(key));
-	key.ifindex = cfg_replay ? 0 : skb->ifindex;
+	key.ifindex = replay ? 0 : skb->ifindex;
 	key.direction = dir;
-	verdict = parse_frame(skb, limit, &key, cfg_replay, cfg_loaded_reads);
+	verdict = parse_frame(skb, limit, &key, replay, cfg_loaded_reads);
 	iface = iface_entry(key.ifindex, dir);
 	count_iface(iface, verdict, key.family, segs, len);
 	if (verdict == PARSE_FLOW) {
-		if (cfg_owner && !cfg_replay)
+		if (cfg_owner && !replay)
 			key.cgroup_id = packet_owner(skb, &key, owner_how);
 		count_flow(&key, segs, len);
-		emit_event(skb, &key, iface, segs, len);
+		emit_event(skb, &key, iface, segs, len, replay);
 	}
+}
+
+static __always_inline int handle(struct __sk_buff *skb, __u8 dir, int owner_how)
+{
+	if (cfg_replay)
+		count_packet(skb, dir, owner_how, 1);
+	else
+		count_packet(skb, dir, owner_how, 0);
 	return TC_ACT_UNSPEC;
 }
 

@@ -171,13 +171,13 @@ static __always_inline void emit_event(struct __sk_buff *skb, const struct flow_
 				       struct iface_value *iface, __u64 segs, __u64 len,
 				       const int replay)
 {
-	__u32 zero = 0, *phase;
+	__u32 zero = 0, *phase, sample = cfg_events_sample;
 	__u64 cgroup = 0;
 
-	if (!cfg_events_sample)
+	if (!sample)
 		return;
 	phase = iface ? &iface->event_phase : bpf_map_lookup_elem(&event_phase, &zero);
-	if (!event_due(phase, cfg_events_sample, segs))
+	if (!event_due(phase, sample, segs))
 		return;
 	/* With owners on, the key has it in both directions; without, only
 	 * egress of a local socket has an owner the kernel tells for free. */

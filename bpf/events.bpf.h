@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Raw per-packet events into a BPF ring buffer, one per N counted packets
- * per CPU and hook. Wakeups are the expensive part (microseconds each), so records
+ * per CPU. Wakeups are the expensive part (microseconds each), so records
  * are committed with BPF_RB_NO_WAKEUP and user space is woken only once
  * wakeup_bytes have piled up; the consumer also polls on a short timer, so
  * a quiet host's events still arrive promptly. Helpers only: the ring
@@ -14,8 +14,8 @@
 #include <bpf/bpf_helpers.h>
 #include "tcflow.h"
 
-/* Whether this packet's event is due, given *phase, the packets since the
- * last event, and sample, one event per that many (0: none). Counts
+/* Whether this packet's event is due, given *phase, the packets since this
+ * CPU's last event, and sample, one event per that many (0: none). Counts
  * packets as the counters do (a GSO packet as its segments); a GSO packet
  * that crosses the sampling point raises one event. */
 static __always_inline int event_due(__u32 *phase, __u32 sample, __u64 segs)

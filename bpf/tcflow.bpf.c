@@ -75,8 +75,7 @@ struct {
 	__uint(max_entries, TCFLOW_DEFAULT_RINGBUF_BYTES);
 } events SEC(".maps");
 
-/* Flows since this CPU's last event, for a packet whose hook has no
- * interface slot (the table full): otherwise the slot's event_phase. */
+/* Flows since this CPU's last event, whatever their hook. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -168,16 +167,12 @@ static __always_inline void count_flow(const struct flow_key *key, __u64 segs, _
 /* Emits the event of a counted packet when its turn has come. A full ring
  * buffer loses the event, and the loss is counted. */
 static __always_inline void emit_event(struct __sk_buff *skb, const struct flow_key *key,
-				       struct iface_value *iface, __u64 segs, __u64 len,
-				       const int replay)
+				       __u64 segs, __u64 len, const int replay)
 {
-	__u32 zero = 0, *phase, sample = cfg_events_sample;
+	__u32 zero = 0, sample = cfg_events_sample;
 	__u64 cgroup = 0;
 
-	if (!sample)
-		return;
-	phase = iface ? &iface->event_phase : bpf_map_lookup_elem(&event_phase, &zero);
-	if (!event_due(phase, sample, segs))
+	if (!sample || !event_due(bpf_map_lookup_elem(&event_phase, &zero), sample, segs))
 		return;
 	/* With owners on, the key has it in both directions; without, only
 	 * egress of a local socket has an owner the kernel tells for free. */
@@ -196,7 +191,6 @@ static __always_inline void count_packet(struct __sk_buff *skb, __u8 dir, int ow
 					 const int replay)
 {
 	struct flow_key key;
-	struct iface_value *iface;
 	__u64 len = skb->len, segs = skb->gso_segs > 1 ? skb->gso_segs : 1;
 	__u32 limit = skb->len;
 	int verdict;
@@ -211,13 +205,12 @@ static __always_inline void count_packet(struct __sk_buff *skb, __u8 dir, int ow
 	key.ifindex = replay ? 0 : skb->ifindex;
 	key.direction = dir;
 	verdict = parse_frame(skb, limit, &key, replay, cfg_loaded_reads);
-	iface = iface_entry(key.ifindex, dir);
-	count_iface(iface, verdict, key.family, segs, len);
+	count_iface(iface_entry(key.ifindex, dir), verdict, key.family, segs, len);
 	if (verdict == PARSE_FLOW) {
 		if (cfg_owner && !replay)
 			key.cgroup_id = packet_owner(skb, &key, owner_how);
 		count_flow(&key, segs, len);
-		emit_event(skb, &key, iface, segs, len, replay);
+		emit_event(skb, &key, segs, len, replay);
 	}
 }
 

@@ -64,16 +64,10 @@ struct iface_key {
  * every tag over slots and CPUs.
  */
 struct iface_value {
-	__u64 tag;		/* tcflow_iface_tag() of the hook, 0 when free */
-	/* The event sampler's phase: flows counted here since this hook's
-	 * last event on this CPU. In the slot every packet already writes, so
-	 * sampling costs no lookup and no other cache line. */
-	__u32 event_phase;
-	__u32 pad;
-	/* Every packet writes tag to bytes[]: the first 64 bytes. */
 	__u64 packets[TCFLOW_FAM_MAX];
 	__u64 bytes[TCFLOW_FAM_MAX];
 	__u64 malformed;
+	__u64 tag;		/* tcflow_iface_tag() of the hook, 0 when free */
 };
 
 static inline __u64 tcflow_iface_tag(__u32 ifindex, __u8 direction)
@@ -187,13 +181,11 @@ TCFLOW_PIN(iface_key, direction, 4);
 TCFLOW_PIN(iface_key, pad, 5);
 TCFLOW_PIN_SIZE(iface_key, 8);
 
-TCFLOW_PIN(iface_value, tag, 0);
-TCFLOW_PIN(iface_value, event_phase, 8);
-TCFLOW_PIN(iface_value, pad, 12);
-TCFLOW_PIN(iface_value, packets, 16);
-TCFLOW_PIN(iface_value, bytes, 40);
-TCFLOW_PIN(iface_value, malformed, 64);
-TCFLOW_PIN_SIZE(iface_value, 72);
+TCFLOW_PIN(iface_value, packets, 0);
+TCFLOW_PIN(iface_value, bytes, 24);
+TCFLOW_PIN(iface_value, malformed, 48);
+TCFLOW_PIN(iface_value, tag, 56);
+TCFLOW_PIN_SIZE(iface_value, 64);
 
 TCFLOW_PIN(network_flow_event, timestamp_ns, 0);
 TCFLOW_PIN(network_flow_event, cgroup_id, 8);

@@ -80,6 +80,7 @@ struct series_store {
 	struct flow_state *flows;
 	size_t n_flows, cap_flows;
 	struct hashidx flow_idx;
+	size_t next_flow;	/* where the flow read next is likely to be */
 	struct series *series;
 	size_t n_series, cap_series;
 	size_t n_flow_series;	/* series that are not folds */

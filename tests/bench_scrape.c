@@ -9,7 +9,8 @@
  * builds the state; of the other four (buffers reused: the steady state)
  * each step's best time is reported, in wall and in CPU time, so that
  * other work on the machine inflates the ratios less.
- * Usage: bench_scrape N [--labels=SPEC] [--max-series=M]
+ * Usage: bench_scrape N [--labels=SPEC] [--max-series=M] [--dump=FILE]
+ * (--dump writes the last text: the same for every build, to compare.)
  * Run by scripts/bench-scrape.sh; one process per size so that peak RSS is
  * that size's own.
  */
@@ -130,6 +131,17 @@ static int bare_read(int fd, uint32_t n, struct flow_key *keys, struct flow_valu
 	return 0;
 }
 
+static int dump_text(const char *path, const struct strbuf *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fwrite(text->data, 1, text->len, f) != text->len || fclose(f)) {
+		perror(path);
+		return -1;
+	}
+	return 0;
+}
+
 static int arg_of(int argc, char **argv, const char *name, const char **val)
 {
 	size_t len = strlen(name);
@@ -145,7 +157,7 @@ static int arg_of(int argc, char **argv, const char *name, const char **val)
 int main(int argc, char **argv)
 {
 	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 10000;
-	const char *labels = "full", *cap = "0";
+	const char *labels = "full", *cap = "0", *dump;
 	struct label_set ls;
 	struct loader_opts lo = { .flow_max_entries = n + n / 4 + 1024, .replay = 0 };
 	struct scraper sc;
@@ -196,6 +208,8 @@ int main(int argc, char **argv)
 			best_of(&best[i], &t[i], &t[i + 1]);
 	}
 	getrusage(RUSAGE_SELF, &ru);
+	if (arg_of(argc, argv, "--dump=", &dump) && dump_text(dump, &text))
+		return 1;
 	scrape.wall = best[1].wall + best[2].wall;
 	scrape.cpu = best[1].cpu + best[2].cpu;
 	printf("%u flows, labels %s, max-series %s: floor %.3f s, scrape %.3f s (%.2fx; read %.3f, "

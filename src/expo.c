@@ -55,20 +55,84 @@ void expo_use(struct expo *e, const char *name, enum expo_type type)
 	e->type = type;
 }
 
+/* A label value as label_escape() writes it, at p, with room for twice
+ * its length. */
+static char *put_escaped(char *p, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '\\': *p++ = '\\'; *p++ = '\\'; break;
+		case '"': *p++ = '\\'; *p++ = '"'; break;
+		case '\n': *p++ = '\\'; *p++ = 'n'; break;
+		default: *p++ = *s;
+		}
+	}
+	return p;
+}
+
+/* A million series' labels per scrape: room is made once, then written
+ * in place rather than appended piece by piece. */
 void expo_label_text(struct strbuf *sb, const struct expo_label *l, size_t n)
 {
+	size_t room = 2;
+	char *p;
+
 	if (!n)
 		return;
-	strbuf_putc(sb, '{');
+	for (size_t i = 0; i < n; i++)
+		room += strlen(l[i].name) + 2 * strlen(l[i].value) + 4;
+	if (strbuf_reserve(sb, room))
+		return;
+	p = sb->data + sb->len;
 	for (size_t i = 0; i < n; i++) {
-		if (i)
-			strbuf_putc(sb, ',');
-		strbuf_puts(sb, l[i].name);
-		strbuf_append(sb, "=\"", 2);
-		label_escape(sb, l[i].value);
-		strbuf_putc(sb, '"');
+		size_t len = strlen(l[i].name);
+
+		*p++ = i ? ',' : '{';
+		memcpy(p, l[i].name, len);
+		p += len;
+		*p++ = '=';
+		*p++ = '"';
+		p = put_escaped(p, l[i].value);
+		*p++ = '"';
 	}
-	strbuf_putc(sb, '}');
+	*p++ = '}';
+	*p = '\0';
+	sb->len = (size_t)(p - sb->data);
+}
+
+/* Decimal digits of v ending at end; returns where they start. */
+static char *u64_digits(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
+/* name suffix labels v\n, in one reservation. */
+static void sample_u64(struct expo *e, const char *suffix, const char *labels, size_t len,
+		       uint64_t v)
+{
+	size_t flen = strlen(e->family), slen = strlen(suffix);
+	char digits[20], *d = u64_digits(digits + sizeof(digits), v), *p;
+	size_t dlen = (size_t)(digits + sizeof(digits) - d);
+
+	if (strbuf_reserve(e->out, flen + slen + len + dlen + 2))
+		return;
+	p = e->out->data + e->out->len;
+	memcpy(p, e->family, flen);
+	p += flen;
+	memcpy(p, suffix, slen);
+	p += slen;
+	memcpy(p, labels, len);
+	p += len;
+	*p++ = ' ';
+	memcpy(p, d, dlen);
+	p += dlen;
+	*p++ = '\n';
+	*p = '\0';
+	e->out->len = (size_t)(p - e->out->data);
 }
 
 static void sample_name(struct expo *e, const char *suffix, const char *labels, size_t len)
@@ -99,8 +163,7 @@ static void created_line(struct expo *e, const struct expo_label *l, size_t n, d
 
 void expo_counter(struct expo *e, const char *labels, size_t len, uint64_t v, double created)
 {
-	sample_name(e, "_total", labels, len);
-	end_u64(e, v);
+	sample_u64(e, "_total", labels, len, v);
 	if (e->format != EXPO_OPENMETRICS || created <= 0)
 		return;
 	sample_name(e, "_created", labels, len);

@@ -16,27 +16,6 @@
 /* The value every label but interface and direction has on a fold series. */
 #define FOLD_VALUE "other"
 
-/* An address label: CIDR form when --flow.ipv*-prefix aggregates. */
-static const char *addr_label(const struct series_key *k, const uint8_t *addr,
-			      const struct label_set *ls, char *out, size_t len)
-{
-	unsigned int v6 = k->family == TCFLOW_FAM_IPV6;
-	unsigned int prefix = v6 ? ls->ipv6_prefix : ls->ipv4_prefix;
-	size_t n;
-
-	addr_text(k->family, addr, out, len);
-	n = strlen(out);
-	if (prefix < (v6 ? 128u : 32u))
-		snprintf(out + n, len - n, "/%u", prefix);
-	return out;
-}
-
-struct label_values {
-	char proto[PROTO_NAME_MAX];
-	char src[INET6_ADDRSTRLEN + 4], dst[INET6_ADDRSTRLEN + 4];
-	char sport[6], dport[6], service[6];
-};
-
 /* snprintf("%u") costs more than the rest of a series' labels together. */
 static const char *u16_text(unsigned int v, char out[6])
 {
@@ -49,6 +28,52 @@ static const char *u16_text(unsigned int v, char out[6])
 	} while (v);
 	return p;
 }
+
+/* Dotted quad, as inet_ntop() writes it, without its cost. */
+static size_t ipv4_text(const uint8_t *a, char *out)
+{
+	char *p = out, num[6];
+
+	for (int i = 0; i < 4; i++) {
+		const char *d = u16_text(a[i], num);
+		size_t n = (size_t)(num + 5 - d);
+
+		if (i)
+			*p++ = '.';
+		memcpy(p, d, n);
+		p += n;
+	}
+	*p = '\0';
+	return (size_t)(p - out);
+}
+
+/* An address label: CIDR form when --flow.ipv*-prefix aggregates. */
+static const char *addr_label(const struct series_key *k, const uint8_t *addr,
+			      const struct label_set *ls, char *out, size_t len)
+{
+	unsigned int v6 = k->family == TCFLOW_FAM_IPV6;
+	unsigned int prefix = v6 ? ls->ipv6_prefix : ls->ipv4_prefix;
+	char num[6];
+	size_t n;
+
+	if (!v6) {
+		n = ipv4_text(addr, out);
+	} else {
+		addr_text(k->family, addr, out, len);
+		n = strlen(out);
+	}
+	if (prefix < (v6 ? 128u : 32u) && n + 5 <= len) {
+		out[n] = '/';
+		strcpy(out + n + 1, u16_text(prefix, num));
+	}
+	return out;
+}
+
+struct label_values {
+	char proto[PROTO_NAME_MAX];
+	char src[INET6_ADDRSTRLEN + 4], dst[INET6_ADDRSTRLEN + 4];
+	char sport[6], dport[6], service[6];
+};
 
 /* The label text of one series: every label the set keeps, in the same
  * order on every series, so a family has one label set. */

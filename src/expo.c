@@ -170,15 +170,77 @@ void expo_counter(struct expo *e, const char *labels, size_t len, uint64_t v, do
 	strbuf_printf(e->out, "%.3f\n", created);
 }
 
+/* The rest of a counter sample whose name and labels (len bytes at off)
+ * are in the output already. */
+static void counter_rest(struct expo *e, size_t off, size_t len, uint64_t v, double created)
+{
+	struct strbuf *out = e->out;
+	size_t flen = strlen(e->family);
+	char digits[20], *d = u64_digits(digits + sizeof(digits), v), *p;
+	size_t dlen = (size_t)(digits + sizeof(digits) - d);
+	int created_line = e->format == EXPO_OPENMETRICS && created > 0;
+
+	if (strbuf_reserve(out, dlen + 2 + (created_line ? flen + 9 + len : 0)))
+		return;
+	p = out->data + out->len;
+	*p++ = ' ';
+	memcpy(p, d, dlen);
+	p += dlen;
+	*p++ = '\n';
+	if (created_line) {
+		memcpy(p, e->family, flen);
+		p += flen;
+		memcpy(p, "_created", 8);
+		p += 8;
+		memcpy(p, out->data + off, len);
+		p += len;
+		*p++ = ' ';
+	}
+	*p = '\0';
+	out->len = (size_t)(p - out->data);
+	if (created_line)
+		strbuf_printf(out, "%.3f\n", created);
+}
+
+size_t expo_counter_labels(struct expo *e, const struct expo_label *l, size_t n, uint64_t v,
+			   double created, size_t *len)
+{
+	size_t off;
+
+	strbuf_puts(e->out, e->family);
+	strbuf_append(e->out, "_total", 6);
+	off = e->out->len;
+	expo_label_text(e->out, l, n);
+	*len = e->out->len - off;
+	counter_rest(e, off, *len, v, created);
+	return off;
+}
+
+void expo_counter_copy(struct expo *e, size_t off, size_t len, uint64_t v, double created)
+{
+	struct strbuf *out = e->out;
+	size_t flen = strlen(e->family), at;
+	char *p;
+
+	if (strbuf_reserve(out, flen + 6 + len))
+		return;
+	p = out->data + out->len;
+	memcpy(p, e->family, flen);
+	p += flen;
+	memcpy(p, "_total", 6);
+	p += 6;
+	at = (size_t)(p - out->data);
+	memcpy(p, out->data + off, len);
+	out->len = at + len;
+	counter_rest(e, at, len, v, created);
+}
+
 void expo_counter_l(struct expo *e, const struct expo_label *l, size_t n, uint64_t v,
 		    double created)
 {
-	struct strbuf sb = { 0 };
+	size_t len;
 
-	expo_label_text(&sb, l, n);
-	if (!sb.oom)
-		expo_counter(e, sb.data ? sb.data : "", sb.len, v, created);
-	strbuf_free(&sb);
+	expo_counter_labels(e, l, n, v, created, &len);
 }
 
 void expo_counter_f(struct expo *e, const struct expo_label *l, size_t n, double v,

@@ -214,11 +214,12 @@ int main(int argc, char **argv)
 	scrape.cpu = best[1].cpu + best[2].cpu;
 	printf("%u flows, labels %s, max-series %s: floor %.3f s, scrape %.3f s (%.2fx; read %.3f, "
 	       "render %.3f), with gzip %.3f s (%.2fx); CPU time %.2fx, with gzip %.2fx; "
-	       "%zu series, %zu bytes (%zu gzip), peak RSS %ld MiB\n",
+	       "%zu series, %zu bytes (%zu gzip), peak RSS %ld MiB (the floor's buffer %zu MiB of it)\n",
 	       n, labels, cap, best[0].wall, scrape.wall, scrape.wall / best[0].wall, best[1].wall,
 	       best[2].wall, scrape.wall + best[3].wall, (scrape.wall + best[3].wall) / best[0].wall,
 	       scrape.cpu / best[0].cpu, (scrape.cpu + best[3].cpu) / best[0].cpu,
-	       sc.series.n_series, text.len, gz.len, ru.ru_maxrss / 1024);
+	       sc.series.n_series, text.len, gz.len, ru.ru_maxrss / 1024,
+	       (size_t)(n + 1024) * (sizeof(*keys) + sizeof(*vals)) >> 20);
 	scraper_destroy(&sc);
 	bpf_loader_destroy(skel);
 	return 0;

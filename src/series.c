@@ -240,6 +240,7 @@ static void add_delta(struct series_store *st, struct series *s, struct iface_ac
 	if (s->born_gen == st->gen && !st->labels->one_read && !a->fresh) {
 		s->pending[0] += d[0];
 		s->pending[1] += d[1];
+		st->any_pending = 1;
 		return;
 	}
 	s->packets += d[0];
@@ -338,6 +339,7 @@ void series_flow(struct series_store *st, const struct flow_key *k, const struct
 	}
 	f->packets = v->packets;
 	f->bytes = v->bytes;
+	st->n_seen += f->gen != st->gen;
 	f->gen = st->gen;
 	if (d[0] || d[1])
 		credit(st, f, d, st->now_ns, st->now_unix);
@@ -369,6 +371,8 @@ static int forget_flows(struct series_store *st)
 {
 	size_t kept = 0;
 
+	if (st->n_seen == st->n_flows)
+		return 0;	/* every state was read again: none to look for */
 	for (size_t i = 0; i < st->n_flows; i++) {
 		if (st->flows[i].gen != st->gen)
 			continue;
@@ -482,6 +486,10 @@ static int retire_accts(struct series_store *st, uint64_t now_ns)
 /* Last update's newborns, shown at zero then, now show what they got. */
 static void show_pending(struct series_store *st)
 {
+	/* Steady series have nothing pending: no pass over all of them. */
+	if (!st->any_pending)
+		return;
+	st->any_pending = 0;
 	for (size_t i = 0; i < st->n_series; i++) {
 		struct series *s = &st->series[i];
 
@@ -498,6 +506,7 @@ void series_begin(struct series_store *st, const struct snapshot *ifaces, uint64
 {
 	st->gen++;
 	st->next_flow = 0;
+	st->n_seen = 0;
 	st->now_ns = now_ns;
 	st->now_unix = now_unix;
 	show_pending(st);

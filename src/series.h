@@ -86,10 +86,12 @@ struct series_store {
 	size_t n_flows, cap_flows;
 	struct hashidx flow_idx;
 	size_t next_flow;	/* where the flow read next is likely to be */
+	size_t n_seen;		/* states read in this update */
 	struct series *series;
 	size_t n_series, cap_series;
 	size_t n_flow_series;	/* series that are not folds */
 	struct hashidx series_idx;
+	int any_pending;	/* a newborn holds a delta to show next update */
 	uint32_t *order;	/* series indexes in exposition order */
 	int order_dirty;
 	struct iface_acct *accts;

@@ -718,7 +718,7 @@ else
 fi
 
 # ==== run 3: --events.sample=4, one counter per CPU ===========================
-# bpf/events.bpf.h: each CPU counts the IP packets (flows) that both hooks
+# bpf/tcflow.bpf.c (event_due in bpf/events.bpf.h): each CPU counts the IP packets (flows) that both hooks
 # see, in one per-CPU slot that a fresh exporter starts at 0; the packet
 # that brings it to K raises an event and resets it. The sender is pinned
 # (taskset) to one CPU; veth hands its frame to the receive path on that

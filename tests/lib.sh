@@ -389,7 +389,9 @@ udp_flow() {
 	# and an old one's "ready" must not be mistaken for this sink's.
 	SEQ=$((SEQ + 1))
 	out=$tmp/udp$SEQ
-	ns_exec "$to" timeout 10 "$PYTHON" "$TRAFFIC" --timeout 8 udp-sink \
+	# The sink waits long enough for a sender whose Python takes seconds to
+	# start on a loaded machine (make distcheck beside other work).
+	ns_exec "$to" timeout 25 "$PYTHON" "$TRAFFIC" --timeout 20 udp-sink \
 		--bind "$dst" --port "$dport" --count "$n" >"$out.sink" 2>&1 &
 	sink=$!
 	track "$sink"
@@ -401,7 +403,7 @@ udp_flow() {
 	ns_exec "$from" timeout 10 "$PYTHON" "$TRAFFIC" --timeout 8 udp-send \
 		--src "$src" --sport "$sport" --dst "$dst" --dport "$dport" "$@" >"$out.send" 2>&1 ||
 		echo "# udp send failed: $(cat "$out.send")"
-	wait_pid "$sink" 10
+	wait_pid "$sink" 25
 	if [ "$WAIT_RC" -ne 0 ]; then
 		echo "# udp sink: status $WAIT_RC: $(cat "$out.sink")"
 		return 1

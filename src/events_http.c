@@ -27,7 +27,7 @@ struct parse_state {
 	int failed;
 };
 
-static MHD_RESULT query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 			    const char *value)
 {
 	struct parse_state *ps = cls;

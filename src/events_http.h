@@ -2,7 +2,8 @@
 #ifndef TCFLOW_EVENTS_HTTP_H
 #define TCFLOW_EVENTS_HTTP_H
 
-#include "compat.h"
+#include <microhttpd.h>
+
 #include "events.h"
 
 #define EVENTS_CONTENT_TYPE "application/x-ndjson; charset=utf-8"

@@ -13,8 +13,8 @@
 #include <arpa/inet.h>
 
 #include <gnutls/abstract.h>
+#include <microhttpd.h>
 
-#include "compat.h"
 #include "config.h"
 #include "events_http.h"
 #include "log.h"
@@ -250,10 +250,10 @@ static struct MHD_Response *text_response(const char *type, const char *text)
 }
 
 /* Every response carries http_server_config.headers. */
-static MHD_RESULT queue(struct MHD_Connection *c, const struct web_config *cfg,
+static enum MHD_Result queue(struct MHD_Connection *c, const struct web_config *cfg,
 			unsigned int status, struct MHD_Response *r)
 {
-	MHD_RESULT ret;
+	enum MHD_Result ret;
 
 	if (!r)
 		return MHD_NO;
@@ -271,7 +271,7 @@ static MHD_RESULT queue(struct MHD_Connection *c, const struct web_config *cfg,
 	return ret;
 }
 
-static MHD_RESULT send_text(struct MHD_Connection *c, const struct web_config *cfg,
+static enum MHD_Result send_text(struct MHD_Connection *c, const struct web_config *cfg,
 			    unsigned int status, const char *text)
 {
 	return queue(c, cfg, status, text_response("text/plain; charset=utf-8", text));
@@ -338,7 +338,7 @@ static void body_release(void *cls)
 	free(sb);
 }
 
-static MHD_RESULT send_metrics(struct http_server *srv, struct MHD_Connection *c,
+static enum MHD_Result send_metrics(struct http_server *srv, struct MHD_Connection *c,
 			       const struct web_config *cfg)
 {
 	const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding");
@@ -388,7 +388,7 @@ static gnutls_session_t session_of(struct MHD_Connection *c)
 /* TLS client certificate (checked again after the handshake: libmicrohttpd
  * only requests one) and basic auth. 0 to go on, or the status sent. */
 static int authorize(struct http_server *srv, struct MHD_Connection *c, struct conn *cn,
-		     const struct web_config *cfg, MHD_RESULT *ret)
+		     const struct web_config *cfg, enum MHD_Result *ret)
 {
 	const char *why = NULL;
 	char *user, *pass = NULL;
@@ -440,7 +440,7 @@ static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *c)
 	return &line_too_many;
 }
 
-static MHD_RESULT route(struct http_server *srv, struct MHD_Connection *c, const char *url,
+static enum MHD_Result route(struct http_server *srv, struct MHD_Connection *c, const char *url,
 			const char *method, const struct web_config *cfg, void **req_cls)
 {
 	int head = !strcmp(method, MHD_HTTP_METHOD_HEAD);
@@ -486,14 +486,14 @@ static MHD_RESULT route(struct http_server *srv, struct MHD_Connection *c, const
 /* libmicrohttpd 0.9.75 closes the connection after a response queued in
  * the first call (before it knows there is no body): GET and HEAD are
  * answered in the second call, so scrapers keep their connection. */
-static MHD_RESULT handle(void *cls, struct MHD_Connection *c, const char *url,
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			 const char *method, const char *version, const char *upload_data,
 			 size_t *upload_size, void **req_cls)
 {
 	struct http_server *srv = cls;
 	struct conn *cn;
 	struct web_config *cfg;
-	MHD_RESULT ret;
+	enum MHD_Result ret;
 
 	if (*req_cls == NULL || *req_cls == &line_received || *req_cls == &line_too_many) {
 		cn = conn_of(c);

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "array_size.h"
+
 /* ---- cgroup paths ---------------------------------------------------------- */
 
 static int all_hex(const char *s, size_t n)
@@ -108,7 +110,7 @@ static void container(const char *c, size_t n, struct k8s_cgroup *out)
 {
 	if (ends_with(c, n, ".scope"))
 		n -= strlen(".scope");
-	for (size_t i = 0; i < sizeof(scope_prefixes) / sizeof(scope_prefixes[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(scope_prefixes); i++)
 		if (starts_with(c, n, scope_prefixes[i].prefix)) {
 			size_t k = strlen(scope_prefixes[i].prefix);
 

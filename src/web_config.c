@@ -6,6 +6,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 #include <libgen.h>
+#include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
-#include "compat.h"
+#include "array_size.h"
 #include "log.h"
 
 /* ---- errors ------------------------------------------------------------- */

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
-#include "aggregate.h"
+#include "label_set.h"
 #include "iface_select.h"
 
 /* MAX_INTERFACES (--interface flags): iface_select.h */

@@ -255,7 +255,12 @@ static int run_replay(const struct config *cfg, struct tcflow *skel, struct scra
 	/* With --once stdout is the product: stderr stays for errors. */
 	log_msg(cfg->once ? LOG_DEBUG : LOG_INFO, "replayed %llu records of \"%s\"\n",
 		(unsigned long long)res.records, cfg->pcap_file);
-	/* What was counted before a damaged record still goes out. */
+	/* What was counted before a damaged record still goes out; a file
+	 * that is no capture at all has counted nothing worth showing. */
+	if (!res.opened) {
+		web_config_unref(wcfg);
+		return -1;
+	}
 	if (cfg->once || err) {
 		web_config_unref(wcfg);
 		if (cfg->once)

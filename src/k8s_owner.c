@@ -421,8 +421,11 @@ static int answer(struct k8s_owner *ko, const struct k8s_cgroup *cg,
 	return (p || c) && (c || !cg->container_id[0]);
 }
 
-int k8s_owner_lookup(struct k8s_owner *ko, const struct k8s_cgroup *cg,
-		     struct k8s_names *out)
+/* Names of a parsed cgroup. Returns 0 when the pod is known (container is
+ * "" when the container's log link is not), -ENOENT when not; out is
+ * always filled, with "" for what is not known. Thread-safe. */
+static int k8s_owner_lookup(struct k8s_owner *ko, const struct k8s_cgroup *cg,
+			    struct k8s_names *out)
 {
 	int complete;
 

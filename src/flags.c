@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "array_size.h"
+#include "array.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "array_size.h"
+#include "array.h"
 
 /* ---- cgroup paths ---------------------------------------------------------- */
 

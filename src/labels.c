@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "array_size.h"
+#include "array.h"
 
 void label_escape(struct strbuf *sb, const char *s)
 {

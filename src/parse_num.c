@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "array_size.h"
+#include "array.h"
 
 /* Digits only: strtoull alone would take blanks, signs, and 010 as octal. */
 static int parse_base(const char *s, int base, uint32_t min, uint32_t max, uint32_t *out)

@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
-#include "array_size.h"
+#include "array.h"
 #include "log.h"
 
 /* ---- errors ------------------------------------------------------------- */

@@ -57,6 +57,18 @@ static unsigned int label_bit(const char *name, size_t len)
 	return 0;
 }
 
+/* "interface, direction, ...": the names the error message offers. */
+static const char *label_list(char *out, size_t len)
+{
+	size_t off = 0;
+
+	out[0] = '\0';
+	for (unsigned int i = 0; i < FL_N && off < len; i++)
+		off += (size_t)snprintf(out + off, len - off, "%s%s", i ? ", " : "",
+					flow_label_names[i]);
+	return out;
+}
+
 int label_set_parse(struct label_set *ls, const char *spec, char *err, size_t errlen)
 {
 	unsigned int mask = 0, bit;
@@ -69,10 +81,11 @@ int label_set_parse(struct label_set *ls, const char *spec, char *err, size_t er
 
 		bit = label_bit(p, len);
 		if (!bit || (p[len] == ',' && !p[len + 1])) {
+			char names[256];
+
 			snprintf(err, errlen, "invalid value for --flow.labels: \"%.*s\" is not a preset "
-				 "(services, hosts, full) or a label (interface, direction, protocol, "
-				 "src_ip, dst_ip, src_port, dst_port, service_port, cgroup, namespace, "
-				 "pod, container)", (int)len, p);
+				 "(services, hosts, full) or a label (%s)", (int)len, p,
+				 label_list(names, sizeof(names)));
 			return -1;
 		}
 		mask |= bit;

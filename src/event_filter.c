@@ -1,5 +1,5 @@
 /* The query parameters of /events: which events a client wants. */
-#include "events.h"
+#include "event_filter.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
 
 #include <microhttpd.h>
 
-#include "events.h"
+#include "event_hub.h"
 
 #define EVENTS_CONTENT_TYPE "application/x-ndjson; charset=utf-8"
 /* Events a client's queue holds before it starts losing them. */

@@ -5,7 +5,7 @@
 #include <time.h>
 #include <zlib.h>
 
-#include "events.h"
+#include "event_hub.h"
 #include "flow_expiry.h"
 #include "log.h"
 #include "process_metrics.h"

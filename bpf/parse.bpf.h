@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Frame parser for the TC programs: the rules of spec/flow-key.md.
+ * Frame parser for the TC programs: the rules of doc/flow-key.md.
  *
  * Contract: every read is bounded by cur->limit, the captured length of
  * the frame (capture replay says "this record ends here" with it, even

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * tcflow: clsact ingress and egress programs that count every frame per
- * 5-tuple flow and per interface, as spec/flow-key.md says. They only
+ * 5-tuple flow and per interface, as doc/flow-key.md says. They only
  * observe: the verdict is always TC_ACT_UNSPEC so that the next filter on
  * the hook (a CNI's, say) still runs.
  */

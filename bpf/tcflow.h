@@ -29,7 +29,7 @@ struct flow_key {
 	__u8 family;		/* TCFLOW_FAM_IPV4 or TCFLOW_FAM_IPV6 */
 	__u8 protocol;		/* IP protocol number */
 	__u8 pad;
-	__u16 src_port;		/* host order, 0 where the spec says so */
+	__u16 src_port;		/* host order, 0 where doc/flow-key.md says so */
 	__u16 dst_port;
 	__u8 src_addr[16];	/* network order */
 	__u8 dst_addr[16];
@@ -93,7 +93,7 @@ enum tcflow_loss {
 
 /*
  * The raw event of an IPv4 packet: orb8's 32-byte NetworkFlowEvent, field
- * for field and byte for byte (see the flow-key spec). Addresses keep the
+ * for field and byte for byte (see doc/events.md). Addresses keep the
  * first octet in the least significant byte whatever the host's order.
  */
 struct network_flow_event {

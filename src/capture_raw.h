@@ -1,7 +1,7 @@
 /*
  * The record lengths libpcap hides. libpcap cuts a record whose captured
- * length exceeds the file's snapshot length down to the snapshot, but the
- * spec counts every record with its own captured length. So after libpcap
+ * length exceeds the file's snapshot length down to the snapshot, but
+ * doc/flow-key.md counts every record with its own captured length. So after libpcap
  * reads a record we read the same file range ourselves and take the
  * record's length, and its data, from the record header.
  */

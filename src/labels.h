@@ -1,4 +1,4 @@
-/* How flow keys become label values: the "Rendering in labels" rules. */
+/* How flow keys become label values: the "In the labels" rules of doc/flow-key.md. */
 #ifndef TCFLOW_LABELS_H
 #define TCFLOW_LABELS_H
 

@@ -3,7 +3,7 @@
  * The yardsticks of scripts/bench-dataplane.sh, not part of the exporter.
  *
  * bench_ref: the least a TC flow counter can do under the rules of
- * spec/flow-key.md. It parses as tcflow does (Ethernet, two VLAN tags,
+ * doc/flow-key.md. It parses as tcflow does (Ethernet, two VLAN tags,
  * IPv4 with IHL and fragments, up to eight IPv6 extension headers, ports)
  * but only by direct packet access, with no fallback for headers outside
  * the linear data, then looks up or inserts the flow in one LRU hash and

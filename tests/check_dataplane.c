@@ -1,5 +1,5 @@
 /*
- * The data plane against spec/flow-key.md, rule by rule: the real BPF
+ * The data plane against doc/flow-key.md, rule by rule: the real BPF
  * object runs hand-built frames through BPF_PROG_TEST_RUN, and every case
  * checks the whole of what a scrape would read afterwards: each flow's key
  * and counts, the per-interface totals per family, the malformed counter

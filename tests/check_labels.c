@@ -1,5 +1,5 @@
-/* Label rendering: escaping, protocol names, addresses, per the spec's
- * "Rendering in labels" section and the exposition format's escaping. */
+/* Label rendering: escaping, protocol names, addresses, per doc/flow-key.md
+ * ("In the labels") and the exposition format's escaping. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>

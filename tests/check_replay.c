@@ -1,7 +1,7 @@
 /*
  * Capture replay end to end: capture files written here (with libpcap, or
  * by hand where libpcap cannot write what we need) go through replay_file()
- * into the real BPF object, and the maps must hold exactly what the spec
+ * into the real BPF object, and the maps must hold exactly what doc/flow-key.md
  * says: every record is one packet of its captured length, whatever the
  * frame, the file's snapshot length or the kernel's limits on test runs.
  * Needs root and a kernel that loads the programs; otherwise exits 77.

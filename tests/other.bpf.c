@@ -9,7 +9,7 @@
  * the egress filter each have their own other_counts map; the test tells
  * them apart through the map ids of the filter's program.
  *
- * Packets are counted as tcflow counts them (spec/flow-key.md): a GSO
+ * Packets are counted as tcflow counts them (doc/flow-key.md): a GSO
  * packet is gso_segs packets, its bytes are skb->len, so that the two
  * filters' counts on one hook can be compared one to one.
  */

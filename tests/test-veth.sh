@@ -46,7 +46,7 @@ quiet_scrape() {
 # iface_vs_sysfs FILE EXACT_PACKETS LABEL: the sums over families of the
 # per-interface totals against the deltas of vA's own counters since the
 # exporter started. veth counts skb->len (Ethernet header included) and one
-# packet per skb; the spec counts a GSO skb as gso_segs packets, so packets
+# packet per skb; doc/flow-key.md counts a GSO skb as gso_segs packets, so packets
 # compare exactly only while no GSO packet crossed (EXACT_PACKETS=1).
 iface_vs_sysfs() {
 	local file=$1 exact=$2 dir k kb kp eb ep

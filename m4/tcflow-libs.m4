@@ -9,7 +9,8 @@ AC_DEFUN([TCFLOW_PKG], [
 AC_DEFUN([TCFLOW_CHECK_LIBS], [
   TCFLOW_PKG([LIBBPF], [libbpf >= 0.8], [libbpf-dev])
   TCFLOW_PKG([LIBELF], [libelf], [libelf-dev])
-  TCFLOW_PKG([ZLIB], [zlib], [zlib1g-dev])
+  dnl gzip of /metrics: whole-buffer DEFLATE, 1.5x faster than zlib at level 1.
+  TCFLOW_PKG([DEFLATE], [libdeflate], [libdeflate-dev])
   TCFLOW_PKG([MHD], [libmicrohttpd >= 0.9.71], [libmicrohttpd-dev])
   TCFLOW_PKG([PCAP], [libpcap], [libpcap-dev])
   dnl --web.config.file: TLS, YAML, bcrypt; least privilege: libcap.
@@ -27,9 +28,9 @@ AC_DEFUN([TCFLOW_CHECK_LIBS], [
   tcflow_save_CPPFLAGS=$CPPFLAGS
   CPPFLAGS="$CPPFLAGS $LIBBPF_CFLAGS $MHD_CFLAGS $PCAP_CFLAGS $GNUTLS_CFLAGS $YAML_CFLAGS"
   dnl AC_CHECK_HEADER, not _HEADERS: a HAVE_ define nothing reads is noise.
-  m4_foreach_w([tcflow_hdr], [bpf/libbpf.h microhttpd.h pcap/pcap.h zlib.h gnutls/gnutls.h yaml.h crypt.h sys/capability.h],
+  m4_foreach_w([tcflow_hdr], [bpf/libbpf.h microhttpd.h pcap/pcap.h libdeflate.h gnutls/gnutls.h yaml.h crypt.h sys/capability.h],
     [AC_CHECK_HEADER(tcflow_hdr, [],
-      [AC_MSG_ERROR([header ]tcflow_hdr[ missing: install libbpf-dev, libmicrohttpd-dev, libpcap-dev, zlib1g-dev, libgnutls28-dev, libyaml-dev, libcrypt-dev and libcap-dev])],
+      [AC_MSG_ERROR([header ]tcflow_hdr[ missing: install libbpf-dev, libmicrohttpd-dev, libpcap-dev, libdeflate-dev, libgnutls28-dev, libyaml-dev, libcrypt-dev and libcap-dev])],
       [@%:@include <stddef.h>])
   ])
   dnl --web.config.file needs a libmicrohttpd built with HTTPS (GnuTLS).

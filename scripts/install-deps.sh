@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential autoconf automake pkg-config clang llvm
-libbpf-dev libelf-dev zlib1g-dev libmicrohttpd-dev libpcap-dev libmnl-dev check libxxhash-dev
+libbpf-dev libelf-dev libdeflate-dev libmicrohttpd-dev libpcap-dev libmnl-dev check libxxhash-dev
 libgnutls28-dev libyaml-dev libcrypt-dev libcap-dev openssl
 iproute2 curl prometheus python3 python3-yaml python3-prometheus-client
 groff-base man-db systemd strace procps util-linux binutils"

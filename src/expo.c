@@ -55,20 +55,84 @@ void expo_use(struct expo *e, const char *name, enum expo_type type)
 	e->type = type;
 }
 
+/* A label value as label_escape() writes it, at p, with room for twice
+ * its length. */
+static char *put_escaped(char *p, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '\\': *p++ = '\\'; *p++ = '\\'; break;
+		case '"': *p++ = '\\'; *p++ = '"'; break;
+		case '\n': *p++ = '\\'; *p++ = 'n'; break;
+		default: *p++ = *s;
+		}
+	}
+	return p;
+}
+
+/* A million series' labels per scrape: room is made once, then written
+ * in place rather than appended piece by piece. */
 void expo_label_text(struct strbuf *sb, const struct expo_label *l, size_t n)
 {
+	size_t room = 2;
+	char *p;
+
 	if (!n)
 		return;
-	strbuf_putc(sb, '{');
+	for (size_t i = 0; i < n; i++)
+		room += strlen(l[i].name) + 2 * strlen(l[i].value) + 4;
+	if (strbuf_reserve(sb, room))
+		return;
+	p = sb->data + sb->len;
 	for (size_t i = 0; i < n; i++) {
-		if (i)
-			strbuf_putc(sb, ',');
-		strbuf_puts(sb, l[i].name);
-		strbuf_append(sb, "=\"", 2);
-		label_escape(sb, l[i].value);
-		strbuf_putc(sb, '"');
+		size_t len = strlen(l[i].name);
+
+		*p++ = i ? ',' : '{';
+		memcpy(p, l[i].name, len);
+		p += len;
+		*p++ = '=';
+		*p++ = '"';
+		p = put_escaped(p, l[i].value);
+		*p++ = '"';
 	}
-	strbuf_putc(sb, '}');
+	*p++ = '}';
+	*p = '\0';
+	sb->len = (size_t)(p - sb->data);
+}
+
+/* Decimal digits of v ending at end; returns where they start. */
+static char *u64_digits(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
+/* name suffix labels v\n, in one reservation. */
+static void sample_u64(struct expo *e, const char *suffix, const char *labels, size_t len,
+		       uint64_t v)
+{
+	size_t flen = strlen(e->family), slen = strlen(suffix);
+	char digits[20], *d = u64_digits(digits + sizeof(digits), v), *p;
+	size_t dlen = (size_t)(digits + sizeof(digits) - d);
+
+	if (strbuf_reserve(e->out, flen + slen + len + dlen + 2))
+		return;
+	p = e->out->data + e->out->len;
+	memcpy(p, e->family, flen);
+	p += flen;
+	memcpy(p, suffix, slen);
+	p += slen;
+	memcpy(p, labels, len);
+	p += len;
+	*p++ = ' ';
+	memcpy(p, d, dlen);
+	p += dlen;
+	*p++ = '\n';
+	*p = '\0';
+	e->out->len = (size_t)(p - e->out->data);
 }
 
 static void sample_name(struct expo *e, const char *suffix, const char *labels, size_t len)
@@ -99,23 +163,84 @@ static void created_line(struct expo *e, const struct expo_label *l, size_t n, d
 
 void expo_counter(struct expo *e, const char *labels, size_t len, uint64_t v, double created)
 {
-	sample_name(e, "_total", labels, len);
-	end_u64(e, v);
+	sample_u64(e, "_total", labels, len, v);
 	if (e->format != EXPO_OPENMETRICS || created <= 0)
 		return;
 	sample_name(e, "_created", labels, len);
 	strbuf_printf(e->out, "%.3f\n", created);
 }
 
+/* The rest of a counter sample whose name and labels (len bytes at off)
+ * are in the output already. */
+static void counter_rest(struct expo *e, size_t off, size_t len, uint64_t v, double created)
+{
+	struct strbuf *out = e->out;
+	size_t flen = strlen(e->family);
+	char digits[20], *d = u64_digits(digits + sizeof(digits), v), *p;
+	size_t dlen = (size_t)(digits + sizeof(digits) - d);
+	int created_line = e->format == EXPO_OPENMETRICS && created > 0;
+
+	if (strbuf_reserve(out, dlen + 2 + (created_line ? flen + 9 + len : 0)))
+		return;
+	p = out->data + out->len;
+	*p++ = ' ';
+	memcpy(p, d, dlen);
+	p += dlen;
+	*p++ = '\n';
+	if (created_line) {
+		memcpy(p, e->family, flen);
+		p += flen;
+		memcpy(p, "_created", 8);
+		p += 8;
+		memcpy(p, out->data + off, len);
+		p += len;
+		*p++ = ' ';
+	}
+	*p = '\0';
+	out->len = (size_t)(p - out->data);
+	if (created_line)
+		strbuf_printf(out, "%.3f\n", created);
+}
+
+size_t expo_counter_labels(struct expo *e, const struct expo_label *l, size_t n, uint64_t v,
+			   double created, size_t *len)
+{
+	size_t off;
+
+	strbuf_puts(e->out, e->family);
+	strbuf_append(e->out, "_total", 6);
+	off = e->out->len;
+	expo_label_text(e->out, l, n);
+	*len = e->out->len - off;
+	counter_rest(e, off, *len, v, created);
+	return off;
+}
+
+void expo_counter_copy(struct expo *e, size_t off, size_t len, uint64_t v, double created)
+{
+	struct strbuf *out = e->out;
+	size_t flen = strlen(e->family), at;
+	char *p;
+
+	if (strbuf_reserve(out, flen + 6 + len))
+		return;
+	p = out->data + out->len;
+	memcpy(p, e->family, flen);
+	p += flen;
+	memcpy(p, "_total", 6);
+	p += 6;
+	at = (size_t)(p - out->data);
+	memcpy(p, out->data + off, len);
+	out->len = at + len;
+	counter_rest(e, at, len, v, created);
+}
+
 void expo_counter_l(struct expo *e, const struct expo_label *l, size_t n, uint64_t v,
 		    double created)
 {
-	struct strbuf sb = { 0 };
+	size_t len;
 
-	expo_label_text(&sb, l, n);
-	if (!sb.oom)
-		expo_counter(e, sb.data ? sb.data : "", sb.len, v, created);
-	strbuf_free(&sb);
+	expo_counter_labels(e, l, n, v, created, &len);
 }
 
 void expo_counter_f(struct expo *e, const struct expo_label *l, size_t n, double v,

@@ -43,6 +43,13 @@ void expo_label_text(struct strbuf *sb, const struct expo_label *l, size_t n);
 void expo_counter(struct expo *e, const char *labels, size_t len, uint64_t v, double created);
 void expo_counter_l(struct expo *e, const struct expo_label *l, size_t n, uint64_t v,
 		    double created);
+/* The same, its label text written in place: returns where that text
+ * starts in the output, and its length in *len, for another family's
+ * samples to copy with expo_counter_copy (offsets stay valid as the
+ * output grows; pointers would not). */
+size_t expo_counter_labels(struct expo *e, const struct expo_label *l, size_t n, uint64_t v,
+			   double created, size_t *len);
+void expo_counter_copy(struct expo *e, size_t off, size_t len, uint64_t v, double created);
 /* A counter that is not a whole number (process_cpu_seconds_total). */
 void expo_counter_f(struct expo *e, const struct expo_label *l, size_t n, double v,
 		    double created);

@@ -16,27 +16,6 @@
 /* The value every label but interface and direction has on a fold series. */
 #define FOLD_VALUE "other"
 
-/* An address label: CIDR form when --flow.ipv*-prefix aggregates. */
-static const char *addr_label(const struct series_key *k, const uint8_t *addr,
-			      const struct label_set *ls, char *out, size_t len)
-{
-	unsigned int v6 = k->family == TCFLOW_FAM_IPV6;
-	unsigned int prefix = v6 ? ls->ipv6_prefix : ls->ipv4_prefix;
-	size_t n;
-
-	addr_text(k->family, addr, out, len);
-	n = strlen(out);
-	if (prefix < (v6 ? 128u : 32u))
-		snprintf(out + n, len - n, "/%u", prefix);
-	return out;
-}
-
-struct label_values {
-	char proto[PROTO_NAME_MAX];
-	char src[INET6_ADDRSTRLEN + 4], dst[INET6_ADDRSTRLEN + 4];
-	char sport[6], dport[6], service[6];
-};
-
 /* snprintf("%u") costs more than the rest of a series' labels together. */
 static const char *u16_text(unsigned int v, char out[6])
 {
@@ -50,14 +29,59 @@ static const char *u16_text(unsigned int v, char out[6])
 	return p;
 }
 
-/* The label text of one series: every label the set keeps, in the same
- * order on every series, so a family has one label set. */
-static void series_labels(struct strbuf *sb, const struct series_key *k,
-			  const struct label_set *ls)
+/* Dotted quad, as inet_ntop() writes it, without its cost. */
+static size_t ipv4_text(const uint8_t *a, char *out)
 {
-	struct label_values v;
+	char *p = out, num[6];
+
+	for (int i = 0; i < 4; i++) {
+		const char *d = u16_text(a[i], num);
+		size_t n = (size_t)(num + 5 - d);
+
+		if (i)
+			*p++ = '.';
+		memcpy(p, d, n);
+		p += n;
+	}
+	*p = '\0';
+	return (size_t)(p - out);
+}
+
+/* An address label: CIDR form when --flow.ipv*-prefix aggregates. */
+static const char *addr_label(const struct series_key *k, const uint8_t *addr,
+			      const struct label_set *ls, char *out, size_t len)
+{
+	unsigned int v6 = k->family == TCFLOW_FAM_IPV6;
+	unsigned int prefix = v6 ? ls->ipv6_prefix : ls->ipv4_prefix;
+	char num[6];
+	size_t n;
+
+	if (!v6) {
+		n = ipv4_text(addr, out);
+	} else {
+		addr_text(k->family, addr, out, len);
+		n = strlen(out);
+	}
+	if (prefix < (v6 ? 128u : 32u) && n + 5 <= len) {
+		out[n] = '/';
+		strcpy(out + n + 1, u16_text(prefix, num));
+	}
+	return out;
+}
+
+struct label_values {
+	char proto[PROTO_NAME_MAX];
+	char src[INET6_ADDRSTRLEN + 4], dst[INET6_ADDRSTRLEN + 4];
+	char sport[6], dport[6], service[6];
+};
+
+/* The labels of one series: every label the set keeps, in the same
+ * order on every series, so a family has one label set. The values may
+ * point into v. */
+static size_t series_labels(const struct series_key *k, const struct label_set *ls,
+			    struct label_values *v, struct expo_label l[FL_N])
+{
 	const char *val[FL_N];
-	struct expo_label l[FL_N];
 	size_t n = 0;
 
 	val[0] = k->ifname;
@@ -66,12 +90,12 @@ static void series_labels(struct strbuf *sb, const struct series_key *k,
 		for (int i = 2; i < FL_N; i++)
 			val[i] = FOLD_VALUE;
 	} else {
-		val[2] = ls->mask & FL_PROTOCOL ? proto_name(k->protocol, v.proto) : NULL;
-		val[3] = ls->mask & FL_SRC_IP ? addr_label(k, k->src_addr, ls, v.src, sizeof(v.src)) : NULL;
-		val[4] = ls->mask & FL_DST_IP ? addr_label(k, k->dst_addr, ls, v.dst, sizeof(v.dst)) : NULL;
-		val[5] = u16_text(k->src_port, v.sport);
-		val[6] = u16_text(k->dst_port, v.dport);
-		val[7] = u16_text(k->service_port, v.service);
+		val[2] = ls->mask & FL_PROTOCOL ? proto_name(k->protocol, v->proto) : NULL;
+		val[3] = ls->mask & FL_SRC_IP ? addr_label(k, k->src_addr, ls, v->src, sizeof(v->src)) : NULL;
+		val[4] = ls->mask & FL_DST_IP ? addr_label(k, k->dst_addr, ls, v->dst, sizeof(v->dst)) : NULL;
+		val[5] = u16_text(k->src_port, v->sport);
+		val[6] = u16_text(k->dst_port, v->dport);
+		val[7] = u16_text(k->service_port, v->service);
 		if (ls->mask & FL_OWNER) {
 			struct owner_view o = { "", "", "", "" };
 
@@ -86,55 +110,49 @@ static void series_labels(struct strbuf *sb, const struct series_key *k,
 	for (int i = 0; i < FL_N; i++)
 		if (ls->mask & (1u << i))
 			l[n++] = (struct expo_label){ flow_label_names[i], val[i] };
-	strbuf_reset(sb);
-	expo_label_text(sb, l, n);
+	return n;
 }
 
-struct label_span {
-	size_t off;
-	uint32_t len;
-};
+/* Where a series' label text is in the bytes family: off << 24 | len. */
+typedef uint64_t label_span;
+#define SPAN_LEN_BITS 24
 
 /* The bytes family, remembering where each series' label text went, so
  * that the packets family copies it rather than making it again. */
 static void bytes_family(struct expo *e, struct series_store *st, const uint32_t *order,
-			 struct label_span *span)
+			 label_span *span)
 {
-	struct strbuf sb = { 0 };
-
 	expo_family(e, "tcflow_flow_bytes", EXPO_COUNTER,
 		    "Bytes of the frames of each series of flows, L2 header included; the series with every other label \"other\" holds the rest of its interface and direction.");
-	for (size_t i = 0; order && i < st->n_series; i++) {
+	for (size_t i = 0; order && i < st->n_series && !e->out->oom; i++) {
 		const struct series *s = &st->series[order[i]];
+		struct label_values v;
+		struct expo_label l[FL_N];
+		size_t n = series_labels(&s->key, st->labels, &v, l), len;
+		size_t off = expo_counter_labels(e, l, n, s->bytes, s->created, &len);
 
-		series_labels(&sb, &s->key, st->labels);
-		span[i].off = e->out->len + strlen(e->family) + strlen("_total");
-		span[i].len = (uint32_t)sb.len;
-		expo_counter(e, sb.data ? sb.data : "", sb.len, s->bytes, s->created);
+		span[i] = len < (1u << SPAN_LEN_BITS) ? (uint64_t)off << SPAN_LEN_BITS | len : 0;
 	}
-	strbuf_free(&sb);
 }
 
 static void packets_family(struct expo *e, struct series_store *st, const uint32_t *order,
-			   const struct label_span *span)
+			   const label_span *span)
 {
-	char labels[1024];
+	const uint64_t len_mask = (1u << SPAN_LEN_BITS) - 1;
 
 	expo_family(e, "tcflow_flow_packets", EXPO_COUNTER,
 		    "Packets of each series of flows (a GSO packet counts as its segments); the series with every other label \"other\" holds the rest of its interface and direction.");
 	for (size_t i = 0; order && i < st->n_series && !e->out->oom; i++) {
 		const struct series *s = &st->series[order[i]];
-		uint32_t len = span[i].len < sizeof(labels) ? span[i].len : 0;
 
-		/* A copy: the buffer it comes from may move as it grows. */
-		memcpy(labels, e->out->data + span[i].off, len);
-		expo_counter(e, labels, len, s->packets, s->created);
+		expo_counter_copy(e, span[i] >> SPAN_LEN_BITS, span[i] & len_mask, s->packets,
+				  s->created);
 	}
 }
 
 static void flow_families(struct expo *e, struct series_store *st, const uint32_t *order)
 {
-	struct label_span *span = calloc(st->n_series ? st->n_series : 1, sizeof(*span));
+	label_span *span = calloc(st->n_series ? st->n_series : 1, sizeof(*span));
 
 	if (!span) {
 		e->out->oom = 1;

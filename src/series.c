@@ -223,6 +223,7 @@ static void add_delta(struct series_store *st, struct series *s, struct iface_ac
 	if (s->born_gen == st->gen && !st->labels->one_read && !a->fresh) {
 		s->pending[0] += d[0];
 		s->pending[1] += d[1];
+		st->any_pending = 1;
 		return;
 	}
 	s->packets += d[0];
@@ -274,12 +275,23 @@ static void credit(struct series_store *st, struct flow_state *f, const uint64_t
 
 static struct flow_state *flow_state_get(struct series_store *st, const struct flow_key *k)
 {
-	uint64_t hash = hashidx_hash(k, sizeof(*k));
-	uint32_t i = hashidx_find(&st->flow_idx, hash, st->flows, sizeof(*st->flows), k, sizeof(*k));
+	uint64_t hash;
+	uint32_t i;
 	struct flow_state *f;
 
-	if (i != HASHIDX_NONE)
+	/* The kernel hands its table over in bucket order, the order the
+	 * flows were first read in and kept in: the next flow is nearly
+	 * always the one after the last, found without hashing, and the
+	 * states are walked in order rather than at random. */
+	if (st->next_flow < st->n_flows &&
+	    !memcmp(&st->flows[st->next_flow].key, k, sizeof(*k)))
+		return &st->flows[st->next_flow++];
+	hash = hashidx_hash(k, sizeof(*k));
+	i = hashidx_find(&st->flow_idx, hash, st->flows, sizeof(*st->flows), k, sizeof(*k));
+	if (i != HASHIDX_NONE) {
+		st->next_flow = (size_t)i + 1;
 		return &st->flows[i];
+	}
 	if (array_grow(&st->flows, &st->cap_flows, st->n_flows + 1, sizeof(*st->flows)))
 		return NULL;
 	f = &st->flows[st->n_flows];
@@ -310,6 +322,7 @@ void series_flow(struct series_store *st, const struct flow_key *k, const struct
 	}
 	f->packets = v->packets;
 	f->bytes = v->bytes;
+	st->n_seen += f->gen != st->gen;
 	f->gen = st->gen;
 	if (d[0] || d[1])
 		credit(st, f, d, st->now_ns, st->now_unix);
@@ -341,6 +354,8 @@ static int forget_flows(struct series_store *st)
 {
 	size_t kept = 0;
 
+	if (st->n_seen == st->n_flows)
+		return 0;	/* every state was read again: none to look for */
 	for (size_t i = 0; i < st->n_flows; i++) {
 		if (st->flows[i].gen != st->gen)
 			continue;
@@ -454,6 +469,10 @@ static int retire_accts(struct series_store *st, uint64_t now_ns)
 /* Last update's newborns, shown at zero then, now show what they got. */
 static void show_pending(struct series_store *st)
 {
+	/* Steady series have nothing pending: no pass over all of them. */
+	if (!st->any_pending)
+		return;
+	st->any_pending = 0;
 	for (size_t i = 0; i < st->n_series; i++) {
 		struct series *s = &st->series[i];
 
@@ -469,6 +488,8 @@ void series_begin(struct series_store *st, const struct snapshot *ifaces, uint64
 		  double now_unix)
 {
 	st->gen++;
+	st->next_flow = 0;
+	st->n_seen = 0;
 	st->now_ns = now_ns;
 	st->now_unix = now_unix;
 	show_pending(st);

@@ -30,23 +30,28 @@
 #include "hashidx.h"
 #include "map_reader.h"
 
+/* A million of each at 1M flows: the 32-bit fields fill what the 64-bit
+ * ones would leave as padding (88 bytes, not 96). */
 struct flow_state {
 	struct flow_key key;	/* first: the index compares it */
 	uint32_t gen;		/* the update that last saw it in the table */
-	uint64_t packets, bytes;	/* as read last time */
 	/* Where its deltas went last time, valid while epoch is the store's:
 	 * a steady flow skips projecting and looking up its series. */
 	uint32_t series, acct, epoch;
+	uint64_t packets, bytes;	/* as read last time */
 };
 
+/* 120 bytes, not 128: born_gen sits in the key's tail padding. */
 struct series {
 	struct series_key key;	/* first: the index compares it */
+	uint32_t born_gen;	/* the update that made it */
 	uint64_t packets, bytes;	/* accumulated deltas */
 	uint64_t pending[2];	/* a newborn's first delta, shown next update */
-	uint32_t born_gen;	/* the update that made it */
 	uint64_t changed_ns;	/* monotonic time it last grew (or, for a fold, was live) */
 	double created;		/* unix time it started at zero */
 };
+_Static_assert(sizeof(struct flow_state) == 88 && sizeof(struct series) == 120,
+	       "flow and series state packed");
 
 /* What one interface and direction's totals and flows have told us. */
 struct iface_acct {
@@ -80,10 +85,13 @@ struct series_store {
 	struct flow_state *flows;
 	size_t n_flows, cap_flows;
 	struct hashidx flow_idx;
+	size_t next_flow;	/* where the flow read next is likely to be */
+	size_t n_seen;		/* states read in this update */
 	struct series *series;
 	size_t n_series, cap_series;
 	size_t n_flow_series;	/* series that are not folds */
 	struct hashidx series_idx;
+	int any_pending;	/* a newborn holds a delta to show next update */
 	uint32_t *order;	/* series indexes in exposition order */
 	int order_dirty;
 	struct iface_acct *accts;

@@ -5,9 +5,12 @@
  * buffer) and a scrape as the exporter makes it (read the tables, fold the
  * deltas into the series, render text), and gzip of the result; prints the
  * ratios to the floor, the response size and peak RSS. Values change
- * between rounds, as they do between scrapes; the last of three rounds is
- * reported (buffers reused: the steady state).
- * Usage: bench_scrape N [--labels=SPEC] [--max-series=M]
+ * between rounds, as they do between scrapes. The first of five rounds
+ * builds the state; of the other four (buffers reused: the steady state)
+ * each step's best time is reported, in wall and in CPU time, so that
+ * other work on the machine inflates the ratios less.
+ * Usage: bench_scrape N [--labels=SPEC] [--max-series=M] [--dump=FILE]
+ * (--dump writes the last text: the same for every build, to compare.)
  * Run by scripts/bench-scrape.sh; one process per size so that peak RSS is
  * that size's own.
  */
@@ -29,12 +32,34 @@
 
 #define CHUNK 8192
 
-static double now(void)
+#define ROUNDS 5
+
+struct tick {
+	double wall, cpu;
+};
+
+static double clock_s(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Wall time, and this thread's CPU time (user and kernel): on a machine
+ * shared with other work the CPU time is the steadier of the two. */
+static void tick(struct tick *t)
+{
+	t->wall = clock_s(CLOCK_MONOTONIC);
+	t->cpu = clock_s(CLOCK_THREAD_CPUTIME_ID);
+}
+
+static void best_of(struct tick *best, const struct tick *from, const struct tick *to)
+{
+	if (to->wall - from->wall < best->wall)
+		best->wall = to->wall - from->wall;
+	if (to->cpu - from->cpu < best->cpu)
+		best->cpu = to->cpu - from->cpu;
 }
 
 static void make_key(struct flow_key *k, uint32_t i)
@@ -81,12 +106,11 @@ static int fill(int fd, uint32_t n, uint64_t round)
 }
 
 /* The floor: the table read in batches into one buffer, nothing else. */
-static double bare_read(int fd, uint32_t n, struct flow_key *keys, struct flow_value *vals)
+static int bare_read(int fd, uint32_t n, struct flow_key *keys, struct flow_value *vals)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	uint64_t token = 0;
 	uint32_t got = 0, count;
-	double t0 = now();
 	int first = 1;
 
 	for (;;) {
@@ -104,7 +128,18 @@ static double bare_read(int fd, uint32_t n, struct flow_key *keys, struct flow_v
 		if (rc)
 			return -1;
 	}
-	return now() - t0;
+	return 0;
+}
+
+static int dump_text(const char *path, const struct strbuf *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fwrite(text->data, 1, text->len, f) != text->len || fclose(f)) {
+		perror(path);
+		return -1;
+	}
+	return 0;
 }
 
 static int arg_of(int argc, char **argv, const char *name, const char **val)
@@ -122,7 +157,7 @@ static int arg_of(int argc, char **argv, const char *name, const char **val)
 int main(int argc, char **argv)
 {
 	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 10000;
-	const char *labels = "full", *cap = "0";
+	const char *labels = "full", *cap = "0", *dump;
 	struct label_set ls;
 	struct loader_opts lo = { .flow_max_entries = n + n / 4 + 1024, .replay = 0 };
 	struct scraper sc;
@@ -133,8 +168,10 @@ int main(int argc, char **argv)
 	struct tcflow *skel;
 	struct rusage ru;
 	char err[256];
-	double floor = 0, scrape = 0, zip = 0, t0;
+	struct tick best[4], scrape;
 
+	for (int i = 0; i < 4; i++)
+		best[i] = (struct tick){ 1e9, 1e9 };
 	arg_of(argc, argv, "--labels=", &labels);
 	arg_of(argc, argv, "--max-series=", &cap);
 	label_set_default(&ls);
@@ -150,24 +187,39 @@ int main(int argc, char **argv)
 		     bpf_map__fd(skel->maps.losses), 0, &ls);
 	in.series = &sc.series;
 	in.snap = &sc.snap;
-	for (uint64_t round = 0; round < 3; round++) {
+	for (uint64_t round = 0; round < ROUNDS; round++) {
+		struct tick t[5];
+
 		if (fill(sc.flows_fd, n, round))
 			return 1;
-		floor = bare_read(sc.flows_fd, n, keys, vals);
+		tick(&t[0]);
+		bare_read(sc.flows_fd, n, keys, vals);
+		tick(&t[1]);
 		strbuf_reset(&text);
-		t0 = now();
 		scraper_read(&sc);
+		tick(&t[2]);
 		render_exposition(&text, EXPO_TEXT, &in);
-		scrape = now() - t0;
-		t0 = now();
+		tick(&t[3]);
 		gzip_compress(&text, &gz);
-		zip = now() - t0;
+		tick(&t[4]);
+		if (round == 0)
+			continue;	/* the first builds every state: not steady */
+		for (int i = 0; i < 4; i++)
+			best_of(&best[i], &t[i], &t[i + 1]);
 	}
 	getrusage(RUSAGE_SELF, &ru);
-	printf("%u flows, labels %s, max-series %s: floor %.3f s, scrape %.3f s (%.2fx), "
-	       "with gzip %.3f s (%.2fx), %zu series, %zu bytes (%zu gzip), peak RSS %ld MiB\n",
-	       n, labels, cap, floor, scrape, scrape / floor, scrape + zip, (scrape + zip) / floor,
-	       sc.series.n_series, text.len, gz.len, ru.ru_maxrss / 1024);
+	if (arg_of(argc, argv, "--dump=", &dump) && dump_text(dump, &text))
+		return 1;
+	scrape.wall = best[1].wall + best[2].wall;
+	scrape.cpu = best[1].cpu + best[2].cpu;
+	printf("%u flows, labels %s, max-series %s: floor %.3f s, scrape %.3f s (%.2fx; read %.3f, "
+	       "render %.3f), with gzip %.3f s (%.2fx); CPU time %.2fx, with gzip %.2fx; "
+	       "%zu series, %zu bytes (%zu gzip), peak RSS %ld MiB (the floor's buffer %zu MiB of it)\n",
+	       n, labels, cap, best[0].wall, scrape.wall, scrape.wall / best[0].wall, best[1].wall,
+	       best[2].wall, scrape.wall + best[3].wall, (scrape.wall + best[3].wall) / best[0].wall,
+	       scrape.cpu / best[0].cpu, (scrape.cpu + best[3].cpu) / best[0].cpu,
+	       sc.series.n_series, text.len, gz.len, ru.ru_maxrss / 1024,
+	       (size_t)(n + 1024) * (sizeof(*keys) + sizeof(*vals)) >> 20);
 	scraper_destroy(&sc);
 	bpf_loader_destroy(skel);
 	return 0;

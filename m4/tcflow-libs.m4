@@ -27,8 +27,12 @@ AC_DEFUN([TCFLOW_CHECK_LIBS], [
   dnl Confirm the headers really compile, not just that a .pc file exists.
   tcflow_save_CPPFLAGS=$CPPFLAGS
   CPPFLAGS="$CPPFLAGS $LIBBPF_CFLAGS $MHD_CFLAGS $PCAP_CFLAGS $GNUTLS_CFLAGS $YAML_CFLAGS"
-  AC_CHECK_HEADERS([bpf/libbpf.h microhttpd.h pcap/pcap.h libdeflate.h gnutls/gnutls.h yaml.h crypt.h sys/capability.h], [],
-    [AC_MSG_ERROR([header $ac_header missing: install libbpf-dev, libmicrohttpd-dev, libpcap-dev, libdeflate-dev, libgnutls28-dev, libyaml-dev, libcrypt-dev and libcap-dev])])
+  dnl AC_CHECK_HEADER, not _HEADERS: a HAVE_ define nothing reads is noise.
+  m4_foreach_w([tcflow_hdr], [bpf/libbpf.h microhttpd.h pcap/pcap.h libdeflate.h gnutls/gnutls.h yaml.h crypt.h sys/capability.h],
+    [AC_CHECK_HEADER(tcflow_hdr, [],
+      [AC_MSG_ERROR([header ]tcflow_hdr[ missing: install libbpf-dev, libmicrohttpd-dev, libpcap-dev, libdeflate-dev, libgnutls28-dev, libyaml-dev, libcrypt-dev and libcap-dev])],
+      [@%:@include <stddef.h>])
+  ])
   dnl --web.config.file needs a libmicrohttpd built with HTTPS (GnuTLS).
   tcflow_save_LIBS=$LIBS
   LIBS="$LIBS $MHD_LIBS"
@@ -40,8 +44,9 @@ AC_DEFUN([TCFLOW_CHECK_LIBS], [
   LIBS=$tcflow_save_LIBS
   CPPFLAGS=$tcflow_save_CPPFLAGS
   dnl xxHash is used header-only (XXH_INLINE_ALL): no library to link.
-  AC_CHECK_HEADERS([xxhash.h], [],
-    [AC_MSG_ERROR([header xxhash.h missing: install the Debian package libxxhash-dev])])
+  AC_CHECK_HEADER([xxhash.h], [],
+    [AC_MSG_ERROR([header xxhash.h missing: install the Debian package libxxhash-dev])],
+    [@%:@include <stddef.h>])
   AX_PTHREAD_SIMPLE
 ])
 

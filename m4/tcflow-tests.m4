@@ -4,6 +4,4 @@ dnl summary; the tests that need them fail with a message naming them.
 AC_DEFUN([TCFLOW_CHECK_TEST_TOOLS], [
   AC_ARG_VAR([PROMTOOL], [promtool, to check the exposition in tests])
   AC_PATH_PROG([PROMTOOL], [promtool])
-  AC_ARG_VAR([VALGRIND], [valgrind, to run unit tests under memcheck])
-  AC_PATH_PROG([VALGRIND], [valgrind])
 ])

@@ -11,7 +11,7 @@
 #define BLOCK_SPB 3	/* Simple Packet Block */
 #define BLOCK_EPB 6	/* Enhanced Packet Block */
 
-int raw_capture_open(struct raw_capture *rc, const char *path, int swapped)
+int capture_raw_open(struct capture_raw *rc, const char *path, int swapped)
 {
 	uint32_t magic = 0;
 
@@ -20,21 +20,21 @@ int raw_capture_open(struct raw_capture *rc, const char *path, int swapped)
 	if (rc->fd < 0)
 		return -1;
 	if (pread(rc->fd, &magic, sizeof(magic), 0) != sizeof(magic)) {
-		raw_capture_close(rc);
+		capture_raw_close(rc);
 		return -1;
 	}
 	rc->pcapng = magic == PCAPNG_SHB_MAGIC;
 	return 0;
 }
 
-void raw_capture_close(struct raw_capture *rc)
+void capture_raw_close(struct capture_raw *rc)
 {
 	if (rc->fd >= 0)
 		close(rc->fd);
 	rc->fd = -1;
 }
 
-static int read_u32(const struct raw_capture *rc, off_t off, uint32_t *v)
+static int read_u32(const struct capture_raw *rc, off_t off, uint32_t *v)
 {
 	if (pread(rc->fd, v, sizeof(*v), off) != sizeof(*v))
 		return -1;
@@ -44,7 +44,7 @@ static int read_u32(const struct raw_capture *rc, off_t off, uint32_t *v)
 }
 
 /* Where a pcapng packet block's data starts and how long it says it is. */
-static int pcapng_packet(const struct raw_capture *rc, off_t block, uint32_t type,
+static int pcapng_packet(const struct capture_raw *rc, off_t block, uint32_t type,
 			 uint32_t block_len, off_t *data, uint32_t *caplen)
 {
 	switch (type) {
@@ -64,7 +64,7 @@ static int pcapng_packet(const struct raw_capture *rc, off_t block, uint32_t typ
 	return -1;
 }
 
-static int find_pcapng(const struct raw_capture *rc, off_t start, off_t end,
+static int find_pcapng(const struct capture_raw *rc, off_t start, off_t end,
 		       off_t *data, uint32_t *caplen)
 {
 	uint32_t type, len;
@@ -80,7 +80,7 @@ static int find_pcapng(const struct raw_capture *rc, off_t start, off_t end,
 	return found;
 }
 
-int raw_capture_record(const struct raw_capture *rc, off_t start, off_t end,
+int capture_raw_record(const struct capture_raw *rc, off_t start, off_t end,
 		       uint8_t *buf, size_t cap, uint32_t *caplen, size_t *got)
 {
 	off_t data;

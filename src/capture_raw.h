@@ -12,20 +12,20 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-struct raw_capture {
+struct capture_raw {
 	int fd;
 	int pcapng;
 	int swapped;	/* the file's byte order differs from ours */
 };
 
 /* Opens path a second time; swapped is pcap_is_swapped(). 0 or -1. */
-int raw_capture_open(struct raw_capture *rc, const char *path, int swapped);
-void raw_capture_close(struct raw_capture *rc);
+int capture_raw_open(struct capture_raw *rc, const char *path, int swapped);
+void capture_raw_close(struct capture_raw *rc);
 
 /* Finds the last packet record within the file range [start, end) and
  * returns its captured length in *caplen and up to cap bytes of its data
  * in buf (*got of them). 0, or -1 when the range holds no packet record. */
-int raw_capture_record(const struct raw_capture *rc, off_t start, off_t end,
+int capture_raw_record(const struct capture_raw *rc, off_t start, off_t end,
 		       uint8_t *buf, size_t cap, uint32_t *caplen, size_t *got);
 
 #endif

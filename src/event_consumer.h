@@ -3,7 +3,7 @@
 #define TCFLOW_EVENT_CONSUMER_H
 
 #include <pthread.h>
-#include "events.h"
+#include "event_hub.h"
 
 struct ring_buffer;
 

@@ -1,12 +1,13 @@
 /* The query parameters of /events: which events a client wants. */
-#include "events.h"
+#include "event_filter.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "flags.h"
 #include "ifnames.h"
+#include "labels.h"
+#include "parse_num.h"
 #include "tcflow.h"
 
 void event_filter_init(struct event_filter *f)
@@ -19,14 +20,11 @@ void event_filter_init(struct event_filter *f)
 
 static int parse_protocol(const char *v)
 {
-	static const char *const names[] = { "icmp", "tcp", "udp", "dccp", "gre", "esp",
-					     "ah", "icmpv6", "sctp", "udplite" };
-	static const int numbers[] = { 1, 6, 17, 33, 47, 50, 51, 58, 132, 136 };
+	int named = proto_number(v);
 	uint32_t n;
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(v, names[i]) == 0)
-			return numbers[i];
+	if (named >= 0)
+		return named;
 	return parse_u32(v, 0, 255, &n) ? -1 : (int)n;
 }
 

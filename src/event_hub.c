@@ -1,7 +1,7 @@
 /* Fan-out of decoded events: counters, the packet size histogram, and a
  * bounded queue per subscriber. A subscriber that falls behind loses the
  * events its queue has no room for (counted); nobody else waits for it. */
-#include "events.h"
+#include "event_hub.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
 #define TCFLOW_EVENT_STDOUT_H
 
 #include <pthread.h>
-#include "events.h"
+#include "event_hub.h"
 
 struct event_stdout {
 	struct event_hub *hub;

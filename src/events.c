@@ -7,7 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "flags.h"
 #include "ifnames.h"
 #include "labels.h"
 #include "tcflow.h"

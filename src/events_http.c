@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http_text.h"
 #include "log.h"
 
 #define BATCH 128
@@ -27,7 +28,7 @@ struct parse_state {
 	int failed;
 };
 
-static MHD_RESULT query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 			    const char *value)
 {
 	struct parse_state *ps = cls;
@@ -111,13 +112,8 @@ static void close_stream(void *cls)
 
 static struct MHD_Response *text(unsigned int *status, unsigned int code, const char *msg)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(msg), (void *)msg,
-								 MHD_RESPMEM_MUST_COPY);
-
 	*status = code;
-	if (r)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
-	return r;
+	return http_text_response(HTTP_TEXT_PLAIN, msg);
 }
 
 /* The stream counts against max_streams from here until close_stream. */

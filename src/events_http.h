@@ -2,8 +2,9 @@
 #ifndef TCFLOW_EVENTS_HTTP_H
 #define TCFLOW_EVENTS_HTTP_H
 
-#include "compat.h"
-#include "events.h"
+#include <microhttpd.h>
+
+#include "event_hub.h"
 
 #define EVENTS_CONTENT_TYPE "application/x-ndjson; charset=utf-8"
 /* Events a client's queue holds before it starts losing them. */

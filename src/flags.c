@@ -11,9 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "parse_num.h"
 #include "tcflow.h"
 
 enum {
@@ -172,38 +174,6 @@ static enum flags_result fail(char err[FLAGS_ERR_LEN], const char *fmt, ...)
 	return FLAGS_ERROR;
 }
 
-/* Digits only: strtoull alone would take blanks, signs, and 010 as octal. */
-static int parse_base(const char *s, int base, uint32_t min, uint32_t max, uint32_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	for (const char *p = s; *p; p++)
-		if (!(base == 16 ? isxdigit((unsigned char)*p) : isdigit((unsigned char)*p)))
-			return -1;
-	if (!*s)
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, base);
-	if (errno || *end || v < min || v > max)
-		return -1;
-	*out = (uint32_t)v;
-	return 0;
-}
-
-int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
-{
-	return parse_base(s, 10, min, max, out);
-}
-
-/* Decimal, or hexadecimal after 0x (how tc prints handles). */
-static int parse_u32_hex(const char *s, uint32_t min, uint32_t max, uint32_t *out)
-{
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		return parse_base(s + 2, 16, min, max, out);
-	return parse_base(s, 10, min, max, out);
-}
-
 /* [host]:port with a decimal port 0-65535 and a host that is an address,
  * empty (every address) or a name that resolves. */
 static enum flags_result listen_flag(const char *arg, const char **out, char err[FLAGS_ERR_LEN])
@@ -255,30 +225,6 @@ static enum flags_result add_interface(struct config *cfg, const char *name,
 	cfg->interfaces[cfg->n_interfaces++] = name;
 	cfg->iface.n_names = cfg->n_interfaces;
 	return FLAGS_OK;
-}
-
-int parse_duration(const char *s, uint32_t *seconds)
-{
-	static const struct { char unit; uint32_t factor; } units[] = {
-		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
-	};
-	char num[16];
-	size_t len = strlen(s);
-	uint32_t factor = 1, n;
-
-	if (!len || len >= sizeof(num))
-		return -1;
-	memcpy(num, s, len + 1);
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (num[len - 1] == units[i].unit) {
-			factor = units[i].factor;
-			num[--len] = '\0';
-			break;
-		}
-	if (parse_u32(num, 0, UINT32_MAX / factor, &n))
-		return -1;
-	*seconds = n * factor;
-	return 0;
 }
 
 static enum flags_result apply(struct config *cfg, int opt, const char *arg,
@@ -467,7 +413,7 @@ static int abbreviated(const char *token, int idx)
 enum flags_result flags_parse(struct config *cfg, int argc, char **argv,
 			      char err[FLAGS_ERR_LEN])
 {
-	unsigned char seen[sizeof(options) / sizeof(options[0])] = { 0 };
+	unsigned char seen[ARRAY_SIZE(options)] = { 0 };
 	enum flags_result r;
 	int opt, idx, at;
 

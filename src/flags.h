@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
-#include "aggregate.h"
+#include "label_set.h"
 #include "iface_select.h"
 
 /* MAX_INTERFACES (--interface flags): iface_select.h */
@@ -52,9 +52,5 @@ void flags_defaults(struct config *cfg);
 enum flags_result flags_parse(struct config *cfg, int argc, char **argv,
 			      char err[FLAGS_ERR_LEN]);
 void flags_usage(FILE *out);
-/* A decimal whole number in [min, max], digits only: 0, or -1 when not. */
-int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
-/* A duration such as 90s, 5m, 1h or 0 (a bare number is seconds). */
-int parse_duration(const char *s, uint32_t *seconds);
 
 #endif

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <bpf/bpf.h>
 
+#include "array.h"
 #include "log.h"
 #include "map_reader.h"
 #include "tcflow.h"
@@ -19,23 +20,6 @@ struct idle_keys {
 	size_t n, cap;
 };
 
-static int append(struct flow_entry **arr, size_t *n, size_t *cap, const struct flow_entry *e)
-{
-	struct flow_entry *p;
-
-	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 1024;
-
-		p = realloc(*arr, ncap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		*arr = p;
-		*cap = ncap;
-	}
-	(*arr)[(*n)++] = *e;
-	return 0;
-}
-
 static int collect_idle(void *ctx, const void *key, const void *value)
 {
 	struct idle_keys *ik = ctx;
@@ -45,7 +29,10 @@ static int collect_idle(void *ctx, const void *key, const void *value)
 	memcpy(&e.val, value, sizeof(e.val));
 	if (e.val.last_seen_ns >= ik->cutoff_ns)
 		return 0;
-	return append(&ik->keys, &ik->n, &ik->cap, &e);
+	if (array_grow(&ik->keys, &ik->cap, ik->n + 1, sizeof(*ik->keys)))
+		return -ENOMEM;
+	ik->keys[ik->n++] = e;
+	return 0;
 }
 
 /* A flow that sees a packet between the read and the delete loses that
@@ -79,7 +66,8 @@ int flow_expiry_sweep(struct flow_expiry *e, uint64_t now_ns)
 	/* Bounded when nobody scrapes: past it, what the flows had not been
 	 * read for shows as unaccounted instead. */
 	for (int i = 0; i < deleted && e->n_gone < GONE_MAX; i++)
-		append(&e->gone, &e->n_gone, &e->cap_gone, &ik.keys[i]);
+		if (!array_grow(&e->gone, &e->cap_gone, e->n_gone + 1, sizeof(*e->gone)))
+			e->gone[e->n_gone++] = ik.keys[i];
 	pthread_mutex_unlock(&e->lock);
 	pthread_mutex_unlock(&e->sweep_lock);
 	free(ik.keys);

@@ -13,10 +13,11 @@
 #include <arpa/inet.h>
 
 #include <gnutls/abstract.h>
+#include <microhttpd.h>
 
-#include "compat.h"
 #include "config.h"
 #include "events_http.h"
+#include "http_text.h"
 #include "log.h"
 #include "web_config.h"
 
@@ -101,39 +102,14 @@ int http_split_address(const char *addr, char *host, size_t host_len, char *port
 	return 0;
 }
 
-int http_accepts_gzip(const char *value)
+/* The q of the first element of a comma-separated header (Accept,
+ * Accept-Encoding) that is token, with or without parameters: 1 when it
+ * gives none, -1 when no element is token. Case-insensitive. */
+static double header_q(const char *list, const char *token)
 {
-	const char *p = value;
+	size_t tlen = strlen(token);
 
-	while (p && *p) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		char item[64];
-
-		while (len && (*p == ' ' || *p == '\t')) {
-			p++;
-			len--;
-		}
-		if (len < sizeof(item)) {
-			memcpy(item, p, len);
-			item[len] = '\0';
-			if (!strncasecmp(item, "gzip", 4) && (item[4] == '\0' || item[4] == ';' ||
-							      item[4] == ' ')) {
-				const char *q = strstr(item, "q=");
-				return !q || strtod(q + 2, NULL) > 0;
-			}
-		}
-		p = end ? end + 1 : NULL;
-	}
-	return 0;
-}
-
-/* The q of the first media range of accept that starts with type, or -1. */
-static double media_q(const char *accept, const char *type)
-{
-	size_t tlen = strlen(type);
-
-	for (const char *p = accept; p && *p; ) {
+	for (const char *p = list; p && *p; ) {
 		const char *end = strchr(p, ',');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 
@@ -141,12 +117,13 @@ static double media_q(const char *accept, const char *type)
 			p++;
 			len--;
 		}
-		if (len >= tlen && !strncasecmp(p, type, tlen)) {
+		if (len >= tlen && !strncasecmp(p, token, tlen) &&
+		    (len == tlen || strchr("; \t", p[tlen]))) {
 			const char *q = p;
 
 			while ((q = memchr(q, ';', len - (size_t)(q - p)))) {
 				q++;
-				while (*q == ' ')
+				while (*q == ' ' || *q == '\t')
 					q++;
 				if (!strncmp(q, "q=", 2))
 					return strtod(q + 2, NULL);
@@ -158,11 +135,16 @@ static double media_q(const char *accept, const char *type)
 	return -1;
 }
 
+int http_accepts_gzip(const char *value)
+{
+	return header_q(value, "gzip") > 0;
+}
+
 int http_accepts_openmetrics(const char *accept)
 {
-	double om = media_q(accept, "application/openmetrics-text");
+	double om = header_q(accept, "application/openmetrics-text");
 
-	return om > 0 && om >= media_q(accept, "text/plain");
+	return om > 0 && om >= header_q(accept, "text/plain");
 }
 
 static int bind_socket(const char *what, const char *host, const char *port)
@@ -239,21 +221,11 @@ static void refuse(struct http_server *srv, enum refusal why)
 	__atomic_add_fetch(&srv->refused[why], 1, __ATOMIC_RELAXED);
 }
 
-static struct MHD_Response *text_response(const char *type, const char *text)
-{
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text,
-								 MHD_RESPMEM_MUST_COPY);
-
-	if (r)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	return r;
-}
-
 /* Every response carries http_server_config.headers. */
-static MHD_RESULT queue(struct MHD_Connection *c, const struct web_config *cfg,
+static enum MHD_Result queue(struct MHD_Connection *c, const struct web_config *cfg,
 			unsigned int status, struct MHD_Response *r)
 {
-	MHD_RESULT ret;
+	enum MHD_Result ret;
 
 	if (!r)
 		return MHD_NO;
@@ -271,10 +243,10 @@ static MHD_RESULT queue(struct MHD_Connection *c, const struct web_config *cfg,
 	return ret;
 }
 
-static MHD_RESULT send_text(struct MHD_Connection *c, const struct web_config *cfg,
+static enum MHD_Result send_text(struct MHD_Connection *c, const struct web_config *cfg,
 			    unsigned int status, const char *text)
 {
-	return queue(c, cfg, status, text_response("text/plain; charset=utf-8", text));
+	return queue(c, cfg, status, http_text_response(HTTP_TEXT_PLAIN, text));
 }
 
 /* ---- /metrics: one body shared by concurrent and slow readers ---------- */
@@ -338,7 +310,7 @@ static void body_release(void *cls)
 	free(sb);
 }
 
-static MHD_RESULT send_metrics(struct http_server *srv, struct MHD_Connection *c,
+static enum MHD_Result send_metrics(struct http_server *srv, struct MHD_Connection *c,
 			       const struct web_config *cfg)
 {
 	const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept-Encoding");
@@ -388,7 +360,7 @@ static gnutls_session_t session_of(struct MHD_Connection *c)
 /* TLS client certificate (checked again after the handshake: libmicrohttpd
  * only requests one) and basic auth. 0 to go on, or the status sent. */
 static int authorize(struct http_server *srv, struct MHD_Connection *c, struct conn *cn,
-		     const struct web_config *cfg, MHD_RESULT *ret)
+		     const struct web_config *cfg, enum MHD_Result *ret)
 {
 	const char *why = NULL;
 	char *user, *pass = NULL;
@@ -440,7 +412,7 @@ static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *c)
 	return &line_too_many;
 }
 
-static MHD_RESULT route(struct http_server *srv, struct MHD_Connection *c, const char *url,
+static enum MHD_Result route(struct http_server *srv, struct MHD_Connection *c, const char *url,
 			const char *method, const struct web_config *cfg, void **req_cls)
 {
 	int head = !strcmp(method, MHD_HTTP_METHOD_HEAD);
@@ -479,21 +451,21 @@ static MHD_RESULT route(struct http_server *srv, struct MHD_Connection *c, const
 		return send_metrics(srv, c, cfg);
 	if (!strcmp(url, "/"))
 		return queue(c, cfg, MHD_HTTP_OK,
-			     text_response("text/html; charset=UTF-8", srv->landing_page));
+			     http_text_response("text/html; charset=UTF-8", srv->landing_page));
 	return send_text(c, cfg, MHD_HTTP_NOT_FOUND, "not found\n");
 }
 
 /* libmicrohttpd 0.9.75 closes the connection after a response queued in
  * the first call (before it knows there is no body): GET and HEAD are
  * answered in the second call, so scrapers keep their connection. */
-static MHD_RESULT handle(void *cls, struct MHD_Connection *c, const char *url,
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			 const char *method, const char *version, const char *upload_data,
 			 size_t *upload_size, void **req_cls)
 {
 	struct http_server *srv = cls;
 	struct conn *cn;
 	struct web_config *cfg;
-	MHD_RESULT ret;
+	enum MHD_Result ret;
 
 	if (*req_cls == NULL || *req_cls == &line_received || *req_cls == &line_too_many) {
 		cn = conn_of(c);

@@ -874,7 +874,9 @@ static int ask_kernel(struct iface_follow *f, struct iface_health *h, size_t n)
 	return rc;
 }
 
-size_t iface_follow_health(struct iface_follow *f, struct iface_health **out)
+/* The hooks of every selected interface, checked against the kernel now,
+ * in ifindex order; *out is malloc'd (NULL when there are none). */
+static size_t iface_follow_health(struct iface_follow *f, struct iface_health **out)
 {
 	struct iface_health *h;
 	size_t n = 0;
@@ -905,7 +907,7 @@ size_t iface_follow_health(struct iface_follow *f, struct iface_health **out)
 	return n;
 }
 
-void iface_follow_events(struct iface_follow *f, uint64_t out[IFACE_EV_MAX])
+static void iface_follow_events(struct iface_follow *f, uint64_t out[IFACE_EV_MAX])
 {
 	for (int i = 0; i < IFACE_EV_MAX; i++)
 		out[i] = __atomic_load_n(&f->events[i], __ATOMIC_RELAXED);

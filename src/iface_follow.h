@@ -40,10 +40,6 @@ struct iface_follow *iface_follow_start(const struct iface_follow_opts *o);
 int iface_follow_run(struct iface_follow *f);
 /* Stops following and detaches exactly what is ours. NULL is fine. */
 void iface_follow_stop(struct iface_follow *f);
-/* The hooks of every selected interface, checked against the kernel now,
- * in ifindex order; *out is malloc'd (NULL when there are none). */
-size_t iface_follow_health(struct iface_follow *f, struct iface_health **out);
-void iface_follow_events(struct iface_follow *f, uint64_t out[IFACE_EV_MAX]);
 
 /* What a scrape renders: tcflow_interface_attached and
  * tcflow_interface_attach_events_total (render.c). */

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "array.h"
+
 /* ---- cgroup paths ---------------------------------------------------------- */
 
 static int all_hex(const char *s, size_t n)
@@ -108,7 +110,7 @@ static void container(const char *c, size_t n, struct k8s_cgroup *out)
 {
 	if (ends_with(c, n, ".scope"))
 		n -= strlen(".scope");
-	for (size_t i = 0; i < sizeof(scope_prefixes) / sizeof(scope_prefixes[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(scope_prefixes); i++)
 		if (starts_with(c, n, scope_prefixes[i].prefix)) {
 			size_t k = strlen(scope_prefixes[i].prefix);
 
@@ -272,28 +274,36 @@ static int split_underscores(char *s, char **f, int n)
 	return 1;
 }
 
-/* <namespace>_<pod>_<uid> */
-static int read_pods(const char *dir, struct name_table *t)
+/* <namespace>_<pod>_<uid>: name is a copy the function may cut up. */
+static int add_pod(char *name, struct name_table *t)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int err = 0;
+	char *f[3];
 
-	if (!d)
-		return -errno;
-	while (!err && (de = readdir(d))) {
-		char name[sizeof(de->d_name)], *f[3];
-
-		snprintf(name, sizeof(name), "%s", de->d_name);
-		if (name[0] != '.' && split_underscores(name, f, 3))
-			err = names_add(t, f[2], f[0], f[1], "");
-	}
-	closedir(d);
-	return err;
+	if (!split_underscores(name, f, 3))
+		return 0;
+	return names_add(t, f[2], f[0], f[1], "");
 }
 
 /* <pod>_<namespace>_<container>-<id>.log */
-static int read_containers(const char *dir, struct name_table *t)
+static int add_container(char *name, struct name_table *t)
+{
+	size_t n = strlen(name);
+	char *f[3], *dash;
+
+	if (!ends_with(name, n, ".log"))
+		return 0;
+	name[n - 4] = '\0';
+	if (!split_underscores(name, f, 3) || !(dash = strrchr(f[2], '-')) ||
+	    dash == f[2] || !all_hex(dash + 1, strlen(dash + 1)))
+		return 0;
+	*dash = '\0';
+	return names_add(t, dash + 1, f[1], f[0], f[2]);
+}
+
+/* Calls add with a copy of every name in dir but hidden ones, until one
+ * fails. 0, -errno when dir cannot be opened, or add's error. */
+static int read_names(const char *dir, struct name_table *t,
+		      int (*add)(char *name, struct name_table *t))
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -302,19 +312,11 @@ static int read_containers(const char *dir, struct name_table *t)
 	if (!d)
 		return -errno;
 	while (!err && (de = readdir(d))) {
-		char name[sizeof(de->d_name)], *f[3], *dash;
-		size_t n;
+		char name[sizeof(de->d_name)];
 
 		snprintf(name, sizeof(name), "%s", de->d_name);
-		n = strlen(name);
-		if (name[0] == '.' || !ends_with(name, n, ".log"))
-			continue;
-		name[n - 4] = '\0';
-		if (!split_underscores(name, f, 3) || !(dash = strrchr(f[2], '-')) ||
-		    dash == f[2] || !all_hex(dash + 1, strlen(dash + 1)))
-			continue;
-		*dash = '\0';
-		err = names_add(t, dash + 1, f[1], f[0], f[2]);
+		if (name[0] != '.')
+			err = add(name, t);
 	}
 	closedir(d);
 	return err;
@@ -334,8 +336,8 @@ static void scan_locked(struct k8s_owner *ko)
 {
 	struct name_table pods = { 0 }, containers = { 0 };
 
-	if (read_pods(ko->pods_dir, &pods) == -ENOMEM ||
-	    read_containers(ko->containers_dir, &containers) == -ENOMEM) {
+	if (read_names(ko->pods_dir, &pods, add_pod) == -ENOMEM ||
+	    read_names(ko->containers_dir, &containers, add_container) == -ENOMEM) {
 		names_free(&pods);
 		names_free(&containers);
 		return;
@@ -419,8 +421,11 @@ static int answer(struct k8s_owner *ko, const struct k8s_cgroup *cg,
 	return (p || c) && (c || !cg->container_id[0]);
 }
 
-int k8s_owner_lookup(struct k8s_owner *ko, const struct k8s_cgroup *cg,
-		     struct k8s_names *out)
+/* Names of a parsed cgroup. Returns 0 when the pod is known (container is
+ * "" when the container's log link is not), -ENOENT when not; out is
+ * always filled, with "" for what is not known. Thread-safe. */
+static int k8s_owner_lookup(struct k8s_owner *ko, const struct k8s_cgroup *cg,
+			    struct k8s_names *out)
 {
 	int complete;
 

@@ -53,11 +53,6 @@ struct k8s_owner;
 struct k8s_owner *k8s_owner_new(const char *root, unsigned int min_scan_ms);
 void k8s_owner_free(struct k8s_owner *ko);
 
-/* Names of a parsed cgroup. Returns 0 when the pod is known (container is
- * "" when the container's log link is not), -ENOENT when not; out is
- * always filled, with "" for what is not known. Thread-safe. */
-int k8s_owner_lookup(struct k8s_owner *ko, const struct k8s_cgroup *cg,
-		     struct k8s_names *out);
 /* Parses and looks up a cgroup path: -ENOENT also for non-pod paths. */
 int k8s_owner_lookup_path(struct k8s_owner *ko, const char *cgroup_path,
 			  struct k8s_names *out);

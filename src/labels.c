@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "array.h"
+
 void label_escape(struct strbuf *sb, const char *s)
 {
 	size_t plain = strcspn(s, "\\\"\n");
@@ -35,22 +37,30 @@ void help_escape(struct strbuf *sb, const char *s)
 	}
 }
 
+/* The protocols labels name; any other shows as its number. */
+static const struct {
+	unsigned int number;
+	const char *name;
+} protocols[] = {
+	{ 1, "icmp" }, { 6, "tcp" }, { 17, "udp" }, { 33, "dccp" }, { 47, "gre" },
+	{ 50, "esp" }, { 51, "ah" }, { 58, "icmpv6" }, { 132, "sctp" }, { 136, "udplite" },
+};
+
 const char *proto_name(unsigned int protocol, char out[PROTO_NAME_MAX])
 {
-	switch (protocol) {
-	case 1: return "icmp";
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 33: return "dccp";
-	case 47: return "gre";
-	case 50: return "esp";
-	case 51: return "ah";
-	case 58: return "icmpv6";
-	case 132: return "sctp";
-	case 136: return "udplite";
-	}
+	for (size_t i = 0; i < ARRAY_SIZE(protocols); i++)
+		if (protocols[i].number == protocol)
+			return protocols[i].name;
 	snprintf(out, PROTO_NAME_MAX, "%u", protocol & 0xff);
 	return out;
+}
+
+int proto_number(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(protocols); i++)
+		if (strcmp(protocols[i].name, name) == 0)
+			return (int)protocols[i].number;
+	return -1;
 }
 
 const char *direction_name(unsigned int direction)

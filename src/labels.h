@@ -15,6 +15,8 @@ void help_escape(struct strbuf *sb, const char *s);
 
 /* "tcp", "udp", ... or the number in decimal. Returns out. */
 const char *proto_name(unsigned int protocol, char out[PROTO_NAME_MAX]);
+/* The number of a protocol proto_name names, or -1. */
+int proto_number(const char *name);
 const char *direction_name(unsigned int direction);
 const char *family_name(unsigned int family);
 /* Dotted quad or RFC 5952 text of a key address; out needs 46 bytes. */

@@ -13,11 +13,6 @@ void log_set_level(enum log_level level)
 	current = level;
 }
 
-enum log_level log_get_level(void)
-{
-	return current;
-}
-
 int log_parse_level(const char *name)
 {
 	for (int i = 0; i <= LOG_DEBUG; i++)

@@ -5,7 +5,6 @@
 enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 void log_set_level(enum log_level level);
-enum log_level log_get_level(void);
 /* Parses "error", "warn", "info" or "debug"; returns -1 for anything else. */
 int log_parse_level(const char *name);
 /* Routes libbpf's messages here: its warnings and debug lines at debug. */

@@ -25,7 +25,8 @@
 #include "tcflow.skel.h"
 #include "web_config.h"
 
-enum exit_code { EXIT_OK = 0, EXIT_FAILURE_ = 1, EXIT_USAGE = 2 };
+/* Bad flags or --web.config.file; other failures are EXIT_FAILURE. */
+#define EXIT_USAGE 2
 
 static sigset_t stop_signals(void)
 {
@@ -255,7 +256,12 @@ static int run_replay(const struct config *cfg, struct tcflow *skel, struct scra
 	/* With --once stdout is the product: stderr stays for errors. */
 	log_msg(cfg->once ? LOG_DEBUG : LOG_INFO, "replayed %llu records of \"%s\"\n",
 		(unsigned long long)res.records, cfg->pcap_file);
-	/* What was counted before a damaged record still goes out. */
+	/* What was counted before a damaged record still goes out; a file
+	 * that is no capture at all has counted nothing worth showing. */
+	if (!res.opened) {
+		web_config_unref(wcfg);
+		return -1;
+	}
 	if (cfg->once || err) {
 		web_config_unref(wcfg);
 		if (cfg->once)
@@ -265,92 +271,128 @@ static int run_replay(const struct config *cfg, struct tcflow *skel, struct scra
 	return serve(cfg, s, 0, skel, wcfg);
 }
 
-int main(int argc, char **argv)
-{
+/* What main sets up, runs and tears down. */
+struct exporter {
 	struct config cfg;
-	struct scraper scraper;
+	struct web_config *wcfg;	/* NULL without --web.config.file */
+	struct owners *owners;		/* NULL without owner labels */
 	struct tcflow *skel;
-	struct web_config *wcfg = NULL;
-	char err[FLAGS_ERR_LEN];
-	int rc;
+	struct scraper scraper;
+	int scraper_ready;
+};
 
-	flags_defaults(&cfg);
-	switch (flags_parse(&cfg, argc, argv, err)) {
+/* Flags and the web configuration: bad input is found before anything is
+ * loaded. -1 to go on, or the exit status. */
+static int configure(struct exporter *x, int argc, char **argv)
+{
+	char err[FLAGS_ERR_LEN];
+
+	flags_defaults(&x->cfg);
+	switch (flags_parse(&x->cfg, argc, argv, err)) {
 	case FLAGS_EXIT:
-		return EXIT_OK;
+		return EXIT_SUCCESS;
 	case FLAGS_ERROR:
 		pr_err("%s\n", err);
 		return EXIT_USAGE;
 	case FLAGS_OK:
 		break;
 	}
-	log_set_level(cfg.log_level);
+	log_set_level(x->cfg.log_level);
 	log_route_libbpf();
 	/* Which side of a conversation is the client's: this host's own range. */
-	label_set_read_ephemeral(&cfg.labels, "/proc/sys/net/ipv4/ip_local_port_range");
-	/* A bad web configuration is bad input: found before loading anything. */
-	if (cfg.web_config_file &&
-	    !(wcfg = web_config_load(cfg.web_config_file, err, sizeof(err)))) {
-		pr_err("invalid --web.config.file \"%s\": %s\n", cfg.web_config_file, err);
+	label_set_read_ephemeral(&x->cfg.labels, "/proc/sys/net/ipv4/ip_local_port_range");
+	if (x->cfg.web_config_file &&
+	    !(x->wcfg = web_config_load(x->cfg.web_config_file, err, sizeof(err)))) {
+		pr_err("invalid --web.config.file \"%s\": %s\n", x->cfg.web_config_file, err);
 		return EXIT_USAGE;
 	}
-	default_stop_signals();
-	if (!cfg.pcap_file)
-		block_stop_signals();
+	return -1;
+}
 
-	struct owners *owners = NULL;
+/* Owners are local sockets': a capture has none. 0, or -1 after logging. */
+static int owners_setup(struct exporter *x)
+{
+	struct owners_config oc = {
+		.cgroup_root = x->cfg.cgroup_root,
+		.host_root = x->cfg.rootfs,
+		.refresh_ms = 1000,
+		.labels = label_set_owner_labels(x->cfg.labels.mask),
+	};
+	char oerr[OWNERS_ERR_LEN];
 
-	/* Owners are local sockets': a capture has none. */
-	if ((cfg.labels.mask & FL_OWNER) && !cfg.pcap_file) {
-		struct owners_config oc = {
-			.cgroup_root = cfg.cgroup_root,
-			.host_root = cfg.rootfs,
-			.refresh_ms = 1000,
-			.labels = label_set_owner_labels(cfg.labels.mask),
-		};
-		char oerr[OWNERS_ERR_LEN];
-
-		owners = owners_new(&oc, oerr);
-		if (!owners) {
-			pr_err("%s\n", oerr);
-			web_config_unref(wcfg);
-			return EXIT_FAILURE_;
-		}
-		cfg.labels.owners = owners;
+	if (!(x->cfg.labels.mask & FL_OWNER) || x->cfg.pcap_file)
+		return 0;
+	x->owners = owners_new(&oc, oerr);
+	if (!x->owners) {
+		pr_err("%s\n", oerr);
+		return -1;
 	}
+	x->cfg.labels.owners = x->owners;
+	return 0;
+}
+
+static int load(struct exporter *x)
+{
+	const struct config *cfg = &x->cfg;
 	struct loader_opts lopts = {
-		.owners = owners != NULL,
+		.owners = x->owners != NULL,
 		/* Tests: the kernel path of kernels without bpf_rdonly_cast. */
 		.owners_compat = getenv("TCFLOW_OWNERS_COMPAT") != NULL,
-		.flow_max_entries = cfg.flow_max_entries,
+		.flow_max_entries = cfg->flow_max_entries,
 		/* The loader sizes for 2 × n + 2 hooks (the 2: replay's slack),
 		 * rounded up to a power of 2: max-count interfaces, 2 × max-count
 		 * hooks, fit n = max-count - 1 without doubling the table. */
-		.n_interfaces = cfg.pcap_file ? 1 : cfg.iface_max_count - 1,
-		.replay = cfg.pcap_file != NULL,
-		.events_sample = cfg.events_sample,
-		.events_ring_size = cfg.events_ring_size,
+		.n_interfaces = cfg->pcap_file ? 1 : cfg->iface_max_count - 1,
+		.replay = cfg->pcap_file != NULL,
+		.events_sample = cfg->events_sample,
+		.events_ring_size = cfg->events_ring_size,
 	};
-	skel = bpf_loader_load(&lopts);
-	if (!skel) {
-		web_config_unref(wcfg);
-		owners_free(owners);
-		return EXIT_FAILURE_;
-	}
+
+	x->skel = bpf_loader_load(&lopts);
+	if (!x->skel)
+		return -1;
 	/* Replay's one hook shows up in the totals even for an empty capture. */
-	if (cfg.pcap_file && bpf_loader_add_iface(skel, 0, 1)) {
+	if (cfg->pcap_file && bpf_loader_add_iface(x->skel, 0, 1)) {
 		pr_err("preparing the interface counters failed\n");
-		web_config_unref(wcfg);
-		bpf_loader_destroy(skel);
-		owners_free(owners);
-		return EXIT_FAILURE_;
+		return -1;
 	}
-	scraper_for(&scraper, skel, &cfg);
-	rc = cfg.pcap_file ? run_replay(&cfg, skel, &scraper, wcfg) :
-			     serve(&cfg, &scraper, 1, skel, wcfg);
-	scraper_destroy(&scraper);
-	bpf_loader_destroy(skel);
-	iface_select_free(&cfg.iface);
-	owners_free(owners);
-	return rc ? EXIT_FAILURE_ : EXIT_OK;
+	scraper_for(&x->scraper, x->skel, cfg);
+	x->scraper_ready = 1;
+	return 0;
+}
+
+/* Replay or serve; either takes the reference to the web configuration. */
+static int run(struct exporter *x)
+{
+	struct web_config *wcfg = x->wcfg;
+
+	x->wcfg = NULL;
+	if (x->cfg.pcap_file)
+		return run_replay(&x->cfg, x->skel, &x->scraper, wcfg);
+	return serve(&x->cfg, &x->scraper, 1, x->skel, wcfg);
+}
+
+static void teardown(struct exporter *x)
+{
+	web_config_unref(x->wcfg);
+	if (x->scraper_ready)
+		scraper_destroy(&x->scraper);
+	bpf_loader_destroy(x->skel);
+	iface_select_free(&x->cfg.iface);
+	owners_free(x->owners);
+}
+
+int main(int argc, char **argv)
+{
+	static struct exporter x;
+	int rc = configure(&x, argc, argv);
+
+	if (rc >= 0)
+		return rc;
+	default_stop_signals();
+	if (!x.cfg.pcap_file)
+		block_stop_signals();
+	rc = owners_setup(&x) || load(&x) || run(&x) ? EXIT_FAILURE : EXIT_SUCCESS;
+	teardown(&x);
+	return rc;
 }

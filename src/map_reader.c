@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "array.h"
 #include "log.h"
 
 #define BATCH_ENTRIES 4096
@@ -95,21 +96,6 @@ int map_drain(int fd, size_t key_size, size_t value_size, map_entry_cb cb, void 
 	return err;
 }
 
-static int grow(void **buf, size_t *cap, size_t n, size_t elem)
-{
-	size_t ncap = *cap ? *cap * 2 : 1024;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	p = realloc(*buf, ncap * elem);
-	if (!p)
-		return -ENOMEM;
-	*buf = p;
-	*cap = ncap;
-	return 0;
-}
-
 _Static_assert(offsetof(struct flow_key, pad2) == TCFLOW_KEY_SIZE_NO_OWNER,
 	       "the key without owners ends where the owner begins");
 _Static_assert(sizeof(struct flow_key) == 56, "flow key: 44 bytes, pad, cgroup id");
@@ -141,7 +127,7 @@ static int add_flow(void *ctx, const void *key, const void *value)
 	struct flow_read *r = ctx;
 	struct snapshot *s = r->s;
 
-	if (grow((void **)&s->flows, &s->cap_flows, s->n_flows, sizeof(*s->flows)))
+	if (array_grow(&s->flows, &s->cap_flows, s->n_flows + 1, sizeof(*s->flows)))
 		return -ENOMEM;
 	flow_key_load(&s->flows[s->n_flows].key, key, r->key_size);
 	memcpy(&s->flows[s->n_flows].val, value, sizeof(struct flow_value));
@@ -170,7 +156,7 @@ static int add_iface_copy(struct snapshot *s, const struct iface_value *v)
 
 	/* A slot's copies nearly always share one hook: add to the last. */
 	if (!e || memcmp(&e->key, &key, sizeof(key))) {
-		if (grow((void **)&s->ifaces, &s->cap_ifaces, s->n_ifaces, sizeof(*s->ifaces)))
+		if (array_grow(&s->ifaces, &s->cap_ifaces, s->n_ifaces + 1, sizeof(*s->ifaces)))
 			return -ENOMEM;
 		e = &s->ifaces[s->n_ifaces++];
 		memset(e, 0, sizeof(*e));

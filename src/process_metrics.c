@@ -36,7 +36,7 @@ static double count_fds(void)
 	return n - 1;	/* the descriptor opendir itself holds */
 }
 
-int process_stats_read(struct process_stats *ps)
+int process_metrics_read(struct process_stats *ps)
 {
 	unsigned long utime, stime, vsize;
 	unsigned long long start;

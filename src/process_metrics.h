@@ -12,6 +12,6 @@ struct process_stats {
 };
 
 /* Returns 0, or -1 when /proc could not be read (nothing is rendered). */
-int process_stats_read(struct process_stats *ps);
+int process_metrics_read(struct process_stats *ps);
 
 #endif

@@ -7,7 +7,7 @@
 #define TCFLOW_RENDER_H
 
 #include <stdint.h>
-#include "events.h"
+#include "event_hub.h"
 #include "expo.h"
 #include "map_reader.h"
 #include "process_metrics.h"

@@ -36,7 +36,7 @@ struct record {
 };
 
 /* libpcap's view of the record, corrected by the record header itself. */
-static void record_lengths(const struct raw_capture *raw, off_t start, off_t end,
+static void record_lengths(const struct capture_raw *raw, off_t start, off_t end,
 			   const struct pcap_pkthdr *hdr, const u_char *data,
 			   struct record *rec)
 {
@@ -48,7 +48,7 @@ static void record_lengths(const struct raw_capture *raw, off_t start, off_t end
 	rec->data_len = hdr->caplen;
 	rec->caplen = hdr->caplen;
 	if (start < 0 || end < 0 ||
-	    raw_capture_record(raw, start, end, buf, sizeof(buf), &caplen, &got) ||
+	    capture_raw_record(raw, start, end, buf, sizeof(buf), &caplen, &got) ||
 	    caplen <= hdr->caplen)
 		return;
 	rec->data = buf;
@@ -58,7 +58,7 @@ static void record_lengths(const struct raw_capture *raw, off_t start, off_t end
 
 int replay_file(int prog_fd, const char *path, struct replay_result *res)
 {
-	struct raw_capture raw = { .fd = -1 };
+	struct capture_raw raw = { .fd = -1 };
 	struct pcap_pkthdr *hdr;
 	struct record rec;
 	const u_char *data;
@@ -67,9 +67,11 @@ int replay_file(int prog_fd, const char *path, struct replay_result *res)
 	int rc, err = 0;
 
 	res->records = 0;
+	res->opened = 0;
 	if (open_capture(path, &p))
 		return -1;
-	raw_capture_open(&raw, path, pcap_is_swapped(p));
+	res->opened = 1;
+	capture_raw_open(&raw, path, pcap_is_swapped(p));
 	for (;;) {
 		start = ftello(pcap_file(p));
 		rc = pcap_next_ex(p, &hdr, &data);
@@ -89,7 +91,7 @@ int replay_file(int prog_fd, const char *path, struct replay_result *res)
 		       path, (unsigned long long)res->records, pcap_geterr(p));
 		err = -1;
 	}
-	raw_capture_close(&raw);
+	capture_raw_close(&raw);
 	pcap_close(p);
 	return err ? -1 : 0;
 }

@@ -8,6 +8,7 @@
 
 struct replay_result {
 	uint64_t records;	/* records run through the program */
+	int opened;		/* 0: not a capture that can be read at all */
 };
 
 /* Runs one record through prog_fd: data holds the first data_len of its

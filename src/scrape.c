@@ -5,7 +5,7 @@
 #include <time.h>
 #include <libdeflate.h>
 
-#include "events.h"
+#include "event_hub.h"
 #include "flow_expiry.h"
 #include "log.h"
 #include "process_metrics.h"
@@ -176,7 +176,7 @@ static struct scrape_body *scrape_new(struct scraper *s, struct scrape_body *b,
 	in.read_seconds = scraper_read(s);
 	in.expired = s->expiry ? flow_expiry_count(s->expiry) : 0;
 	in.evictions = s->evictions;
-	if (s->exporter_metrics && process_stats_read(&ps) == 0)
+	if (s->exporter_metrics && process_metrics_read(&ps) == 0)
 		in.proc = &ps;
 	if (s->hub && (hub = malloc(sizeof(*hub))))
 		hub_snapshot(s->hub, hub);

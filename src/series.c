@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "ifnames.h"
 
 #define ACCT_ID(ifindex, dir) ((uint64_t)(ifindex) << 8 | (uint64_t)(dir))
@@ -25,24 +26,6 @@ void series_free(struct series_store *st)
 	hashidx_free(&st->series_idx);
 	hashidx_free(&st->acct_idx);
 	memset(st, 0, sizeof(*st));
-}
-
-static int grow(void *arrp, size_t *cap, size_t need, size_t size)
-{
-	void **arr = arrp;
-	size_t ncap = *cap ? *cap : 256;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(*arr, ncap * size);
-	if (!p)
-		return -1;
-	*arr = p;
-	*cap = ncap;
-	return 0;
 }
 
 static int reindex(struct hashidx *h, const void *base, size_t stride, size_t klen, size_t n)
@@ -100,7 +83,7 @@ static struct iface_acct *acct_get(struct series_store *st, uint32_t ifindex, ui
 
 	if (i != HASHIDX_NONE)
 		return &st->accts[i];
-	if (grow(&st->accts, &st->cap_accts, st->n_accts + 1, sizeof(*st->accts)))
+	if (array_grow(&st->accts, &st->cap_accts, st->n_accts + 1, sizeof(*st->accts)))
 		return NULL;
 	a = &st->accts[st->n_accts];
 	memset(a, 0, sizeof(*a));
@@ -185,7 +168,7 @@ static struct series *series_add(struct series_store *st, const struct series_ke
 {
 	struct series *s;
 
-	if (grow(&st->series, &st->cap_series, st->n_series + 1, sizeof(*st->series)))
+	if (array_grow(&st->series, &st->cap_series, st->n_series + 1, sizeof(*st->series)))
 		return NULL;
 	s = &st->series[st->n_series];
 	memset(s, 0, sizeof(*s));
@@ -309,7 +292,7 @@ static struct flow_state *flow_state_get(struct series_store *st, const struct f
 		st->next_flow = (size_t)i + 1;
 		return &st->flows[i];
 	}
-	if (grow(&st->flows, &st->cap_flows, st->n_flows + 1, sizeof(*st->flows)))
+	if (array_grow(&st->flows, &st->cap_flows, st->n_flows + 1, sizeof(*st->flows)))
 		return NULL;
 	f = &st->flows[st->n_flows];
 	memset(f, 0, sizeof(*f));

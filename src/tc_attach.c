@@ -7,11 +7,9 @@
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <arpa/inet.h>
-#include <net/if_arp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -22,21 +20,6 @@
 const char *const tc_dir_names[2] = { "ingress", "egress" };
 static const enum bpf_tc_attach_point points[2] = { BPF_TC_INGRESS, BPF_TC_EGRESS };
 static const char *const prog_names[2] = { "tcflow_ingress", "tcflow_egress" };
-
-int tc_link_type(const char *name)
-{
-	struct ifreq ifr = { 0 };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int type = -1;
-
-	if (fd < 0)
-		return -1;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr) == 0)
-		type = ifr.ifr_hwaddr.sa_family;
-	close(fd);
-	return type;
-}
 
 /* The name of the program whose id is given, or "" when it cannot be read. */
 static void prog_name(uint32_t id, char *out, size_t len)

@@ -46,7 +46,5 @@ int tc_attached(const struct tc_slot *slot, int ifindex, int dir, uint32_t prog_
  * ifindexes[i]'s dir hook, else 0. 0, or -1 when netlink failed. */
 int tc_attached_many(const struct tc_slot *slot, const uint32_t prog_ids[2],
 		     const uint32_t *ifindexes, size_t n, uint8_t (*out)[2]);
-/* The link type (ARPHRD_*) of name, or -1. */
-int tc_link_type(const char *name);
 
 #endif

@@ -6,6 +6,7 @@
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 #include <libgen.h>
+#include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
-#include "compat.h"
+#include "array.h"
 #include "log.h"
 
 /* ---- errors ------------------------------------------------------------- */
@@ -743,7 +744,7 @@ fail:
 	return NULL;
 }
 
-void web_config_ref(struct web_config *c)
+static void web_config_ref(struct web_config *c)
 {
 	__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
 }
@@ -970,7 +971,8 @@ static double unix_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void web_watch_poll(struct web_watch *w)
+/* Checks the files once now (the thread does this every second). */
+static void web_watch_poll(struct web_watch *w)
 {
 	struct file_sig now[WEB_MAX_WATCHED];
 	struct web_config *c, *old;

@@ -58,7 +58,6 @@ struct web_config {
 /* Reads and checks the file. NULL with err holding one line naming the
  * key and what is wrong. */
 struct web_config *web_config_load(const char *path, char *err, size_t errlen);
-void web_config_ref(struct web_config *c);
 void web_config_unref(struct web_config *c);
 /* Whether user and password match a basic_auth_users entry. */
 int web_config_check_user(struct web_config *c, const char *user, const char *pass);
@@ -98,8 +97,6 @@ int web_watch_start(struct web_watch *w, const char *path, struct web_config *cf
 void web_watch_stop(struct web_watch *w);
 /* The configuration in force, with a reference for the caller. */
 struct web_config *web_watch_get(struct web_watch *w);
-/* Checks the files once now (the thread does this every second). */
-void web_watch_poll(struct web_watch *w);
 /* tcflow_web_config_last_reload_successful and ..._timestamp_seconds. */
 void web_watch_render(struct web_watch *w, struct expo *e);
 

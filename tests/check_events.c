@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "events.h"
+#include "event_hub.h"
 #include "ifnames.h"
 #include "tcflow.h"
 

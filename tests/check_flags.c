@@ -5,6 +5,7 @@
 
 #include "flags.h"
 #include "log.h"
+#include "parse_num.h"
 
 static struct config cfg;
 static char err[FLAGS_ERR_LEN];

@@ -89,10 +89,14 @@ fi
 expect "missing capture" 1 \
 	"$p cannot read capture \"$tmp/none.pcap\" (--pcap): $tmp/none.pcap: No such file or directory" \
 	--pcap="$tmp/none.pcap" --once
+# A file that is no capture has counted nothing: no all-zero exposition.
+no_stdout() { [ -s "$tmp/out" ] && not_ok "$1 printed: $(head -c 200 "$tmp/out")" || ok "$1 prints nothing"; }
+no_stdout "missing capture"
 printf 'this is not a capture file' >"$tmp/text.pcap"
 expect "garbage capture" 1 \
 	"$p cannot read capture \"$tmp/text.pcap\" (--pcap): unknown file format" \
 	--pcap="$tmp/text.pcap" --once
+no_stdout "garbage capture"
 
 # A pcap header alone: a valid, empty capture (little-endian, DLT_EN10MB).
 printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x01\x00\x00\x00' >"$tmp/empty.pcap"
@@ -110,6 +114,7 @@ printf '\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff
 expect "non-Ethernet capture" 1 \
 	"$p capture \"$tmp/raw.pcap\" (--pcap) has link type RAW; only Ethernet captures can be replayed" \
 	--pcap="$tmp/raw.pcap" --once
+no_stdout "non-Ethernet capture"
 
 # A capture cut inside its last record: the error names the file and the
 # records before the damage are still printed.

@@ -49,12 +49,6 @@ void expo_family(struct expo *e, const char *name, enum expo_type type, const ch
 	strbuf_putc(e->out, '\n');
 }
 
-void expo_use(struct expo *e, const char *name, enum expo_type type)
-{
-	e->family = name;
-	e->type = type;
-}
-
 /* A label value as label_escape() writes it, at p, with room for twice
  * its length. */
 static char *put_escaped(char *p, const char *s)

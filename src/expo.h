@@ -29,10 +29,6 @@ void expo_init(struct expo *e, struct strbuf *out, enum expo_format format);
 /* Starts a family. A counter's name is given without _total. */
 void expo_family(struct expo *e, const char *name, enum expo_type type, const char *help);
 
-/* Takes up a family whose HELP and TYPE are written elsewhere: samples of
- * a family rendered into a side buffer, in the same pass as another. */
-void expo_use(struct expo *e, const char *name, enum expo_type type);
-
 /* Appends {name="value",...} (escaped) to sb: a label set built once and
  * used for several samples. n = 0 appends nothing. */
 void expo_label_text(struct strbuf *sb, const struct expo_label *l, size_t n);

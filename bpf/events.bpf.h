@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only) */
 /*
  * Raw per-packet events into a BPF ring buffer, one per N counted packets
  * per CPU. Wakeups are the expensive part (microseconds each), so records

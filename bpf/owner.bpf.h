@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only) */
 /*
  * The owner of a packet: the cgroup id of the local socket it belongs to.
  * Egress: the packet's own socket (bpf_skb_cgroup_id). Ingress: the socket

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
 /*
  * tcflow: clsact ingress and egress programs that count every frame per
  * 5-tuple flow and per interface, as doc/flow-key.md says. They only

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Cgroup id to path: one walk of the cgroup2 tree against one
 # open_by_handle_at() per id, with 100, 1000 and 10000 cgroups made (and
 # removed) below the cgroup2 mount, 3 runs each.

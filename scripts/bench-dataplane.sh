@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Benchmark of the TC program's cost per packet (not a test): prints figures.
 #
 # One veth pair between two namespaces of its own (tests/lib.sh's setup),

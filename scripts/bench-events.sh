@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Benchmark of the raw event stream (not a test): prints figures.
 #
 #  (a) how many events per second the exporter drains at --events.sample=1

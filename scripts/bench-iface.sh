@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Following many interfaces: in a network namespace of its own, the
 # exporter follows --interface.include='s[0-9]+' while N veth pairs sI <-> tI
 # are created at once (one `ip -batch`), for N = 200 and 4096. Prints, per N:

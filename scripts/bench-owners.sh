@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # What owners (--flow.labels=...,cgroup) cost per packet: tests/bench_owners
 # in a network namespace of its own that has 198.18.0.1 on lo (it binds a
 # UDP socket and a TCP listener there for the ingress lookups to find).

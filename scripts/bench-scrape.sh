@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Scrape cost against flow table size: fills the table with 10k, 100k and
 # 1M flows (batch map writes) and times, in the same run, a bare batch read
 # of the table and a scrape as the exporter makes it (read, delta

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Fails when the #include graph among src/ modules has a cycle, and lists it.
 # A module is a .c file and the .h of the same name; an arrow from A to B
 # means A.c or A.h includes "B.h". Keeping this graph acyclic keeps the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Installs the Debian/Ubuntu packages tcflow_exporter needs to build and to
 # run its tests, when any of them is missing. Safe to run again.
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Builds tcflow_exporter (installing missing packages first) and runs it on
 # the interface of the default route, serving http://localhost:9892/metrics
 # unless --web.listen-address or --web.telemetry-path say otherwise.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Builds tcflow_exporter and runs its whole test suite, installing any
 # missing Debian/Ubuntu packages first. Usage: scripts/test.sh
 # As root (as in CI) every privileged test must run: a skip fails the run.

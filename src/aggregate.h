@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * How a flow key becomes the key of the series it counts in, as the label
  * set (label_set.h) says: omitted labels are summed away, addresses cut to

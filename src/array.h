@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Arrays: their element count, and growing one that is filled in place. */
 #ifndef TCFLOW_ARRAY_H
 #define TCFLOW_ARRAY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The BPF object's lifecycle: open the skeleton, configure, load. */
 #ifndef TCFLOW_BPF_LOADER_H
 #define TCFLOW_BPF_LOADER_H

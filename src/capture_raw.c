@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "capture_raw.h"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The record lengths libpcap hides. libpcap cuts a record whose captured
  * length exceeds the file's snapshot length down to the snapshot, but

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Cgroup ids to paths, cached in a table keyed by id. A miss opens the
  * cgroup by its file handle (on kernfs, the handle is the 8-byte id) and
  * reads the descriptor's path back: about 15 us per id, where a walk of the

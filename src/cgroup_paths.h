@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Cgroup ids to cgroup v2 paths, for the cgroup label.
  *
  * A cgroup's id (what bpf_skb_cgroup_id() and bpf_sk_cgroup_id() return) is

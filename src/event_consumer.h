@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The thread that drains the kernel's ring buffer into the event hub. */
 #ifndef TCFLOW_EVENT_CONSUMER_H
 #define TCFLOW_EVENT_CONSUMER_H

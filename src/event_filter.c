@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The query parameters of /events: which events a client wants. */
 #include "event_filter.h"
 

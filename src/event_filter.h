@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The query parameters of /events: which events a client wants. */
 #ifndef TCFLOW_EVENT_FILTER_H
 #define TCFLOW_EVENT_FILTER_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Fan-out of decoded events: counters, the packet size histogram, and a
  * bounded queue per subscriber. A subscriber that falls behind loses the
  * events its queue has no room for (counted); nobody else waits for it. */

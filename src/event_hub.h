@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Fan-out of decoded events: the counters and packet size histogram fed
  * from them, and the subscribers (/events clients, --events.stdout) each
  * with a bounded queue of their own. */

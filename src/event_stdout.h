@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* --events.stdout: the event stream as JSON lines on standard output. */
 #ifndef TCFLOW_EVENT_STDOUT_H
 #define TCFLOW_EVENT_STDOUT_H

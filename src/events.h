@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The raw event stream in user space: one ring buffer record, decoded
  * (event_filter.h picks events, event_hub.h fans them out). */
 #ifndef TCFLOW_EVENTS_H

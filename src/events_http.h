@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* GET /events: the event stream as JSON lines, filtered by query. */
 #ifndef TCFLOW_EVENTS_HTTP_H
 #define TCFLOW_EVENTS_HTTP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The one writer of exposition text. Callers hand plain values; this module
  * alone knows the Prometheus text format 0.0.4 and OpenMetrics 1.0, so the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Command-line flags, in node_exporter's vocabulary. */
 #ifndef TCFLOW_FLAGS_H
 #define TCFLOW_FLAGS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* --flow.idle-timeout: a thread that deletes flows idle that long from the
  * kernel's table, making room before the LRU has to evict. Series are not
  * flows: they keep what the deleted flows counted and leave after

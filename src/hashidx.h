@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * An open-addressing index over a dense array whose entries start with
  * their key: the array stays compact and cache-friendly (a scrape walks it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The HTTP layer: libmicrohttpd serving /metrics, /events, /-/healthy and
  * a landing page, with TLS and basic auth from --web.config.file, and the
  * limits that keep it answering under abuse. */

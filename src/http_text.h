@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* A short text response: error messages and pages of the HTTP server and
  * of /events, built one way. */
 #ifndef TCFLOW_HTTP_TEXT_H

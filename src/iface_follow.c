@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "iface_follow.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Following the interfaces: a thread subscribed to rtnetlink's link and
  * tc groups attaches our programs to every selected interface as it
  * appears, forgets it when it goes, relabels on a rename and attaches

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "iface_select.h"
 
 #include <stdio.h>

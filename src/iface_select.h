@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Which interfaces to count: exact names (--interface), and POSIX extended
  * regular expressions matched against the whole name
  * (--interface.include, --interface.exclude; exclude wins). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Interface names for the interface label. The interface follower keeps
  * them current (a rename relabels at the next scrape); an interface that
  * went keeps its last name, so that its flows keep their label until they

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Pod and container names without a Kubernetes API client. The kubelet
  * names every pod's log directory <namespace>_<pod>_<uid> and links every
  * container's log as <pod>_<namespace>_<container>-<id>.log, whatever the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Kubernetes owners of a cgroup: pod UID and container id parsed from the
  * kubepods cgroup path, names read from files the node already has (the
  * kubelet's log directories), with no API client. */

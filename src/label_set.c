@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "label_set.h"
 
 #include <stdio.h>

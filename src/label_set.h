@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Which labels the flow families keep (--flow.labels), address prefixes
  * (--flow.ipv4-prefix, --flow.ipv6-prefix), the series cap

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* How flow keys become label values: the "In the labels" rules of doc/flow-key.md. */
 #ifndef TCFLOW_LABELS_H
 #define TCFLOW_LABELS_H

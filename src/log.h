@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* One logging layer for the exporter and for libbpf's own messages. */
 #ifndef TCFLOW_LOG_H
 #define TCFLOW_LOG_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * tcflow_exporter: counts every packet per 5-tuple with eBPF TC programs
  * and serves the counts as Prometheus metrics. The lifecycle is linear:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 #include "map_reader.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Reading the kernel's maps into a snapshot: batch lookups, per-CPU sums. */
 #ifndef TCFLOW_MAP_READER_H
 #define TCFLOW_MAP_READER_H

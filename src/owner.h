@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Who owns a tc filter of ours. The filter names a BPF program by id; the
  * exporter that loaded the program listens on an abstract UNIX socket
  * named after that id ("tcflow_exporter/prog/ID"). The abstract socket

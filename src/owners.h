@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The owner labels of a cgroup id, in one call: the cgroup path and, when
  * asked for, the Kubernetes namespace, pod and container. Composes
  * cgroup_paths and k8s_owner for the label code, and interns the label

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Numbers and durations as flags and query parameters spell them. */
 #ifndef TCFLOW_PARSE_NUM_H
 #define TCFLOW_PARSE_NUM_H

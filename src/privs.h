@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Least privilege: once the programs are attached and the port is bound,
  * the process keeps only the capabilities later work needs. */
 #ifndef TCFLOW_PRIVS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The standard process_* metrics, read from /proc/self. */
 #ifndef TCFLOW_PROCESS_METRICS_H
 #define TCFLOW_PROCESS_METRICS_H

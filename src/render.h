@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * What /metrics shows, family by family, from plain values: the series
  * store, one read of the kernel's tables, the event hub's counts and the

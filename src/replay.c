@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Reading a pcap or pcapng capture with libpcap, record by record. */
 #include "replay.h"
 

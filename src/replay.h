@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Capture replay: every record of a pcap or pcapng file through the
  * ingress program with BPF_PROG_TEST_RUN, the same data path as live. */
 #ifndef TCFLOW_REPLAY_H

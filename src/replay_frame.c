@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Running one frame through the ingress program with BPF_PROG_TEST_RUN.
  * Kept apart from the capture reader: libpcap's and the kernel's headers
  * both define struct bpf_insn. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * One scrape: read the kernel's tables, fold them into the series store,
  * render. One map walk at a time: requests that arrive while a scrape is

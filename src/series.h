@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The series Prometheus sees, kept by delta accounting so that they add up
  * and never go down.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* A growable byte buffer, reused across scrapes to avoid allocations. */
 #ifndef TCFLOW_STRBUF_H
 #define TCFLOW_STRBUF_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* One clsact hook at a time with libbpf's TC API: what sits in our slot
  * (handle and priority), attaching, and taking back exactly ours. */
 #ifndef TCFLOW_TC_ATTACH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* --web.config.file: the Prometheus exporter-toolkit web configuration
  * (TLS, client certificates, basic auth, extra headers), read with libyaml
  * into an immutable, refcounted struct web_config, and a watcher that

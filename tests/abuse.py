@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """Abusive HTTP clients for tests/test-abuse.sh; standard library only,
 loopback only, every wait bounded.
 

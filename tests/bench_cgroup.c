@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* How to resolve cgroup ids to paths: times a full walk of the cgroup2 tree
  * against one open_by_handle_at() per id (the kernfs file handle of a
  * cgroup is its 8-byte id), both through cgroup_paths, and a cached

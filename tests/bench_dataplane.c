@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * The moving parts of scripts/bench-dataplane.sh (a benchmark, not a test).
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * bench_owners: what owners cost the data plane. Times the programs per
  * packet with BPF_PROG_TEST_RUN (repeat, one CPU, a flow already in the

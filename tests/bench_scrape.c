@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * bench_scrape: what a scrape costs against the flow table's size. Fills
  * the table with N flows by batch map writes, then times, in the same run,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Shared by the tests that load the BPF object: whether they can run here. */
 #ifndef TCFLOW_TEST_BPF_PROBE_H
 #define TCFLOW_TEST_BPF_PROBE_H

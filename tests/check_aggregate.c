@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * Label sets and how a flow key becomes its series' key: --flow.labels and
  * the other --flow.* flags with their errors, the service port rule,

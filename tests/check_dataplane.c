@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * The data plane against doc/flow-key.md, rule by rule: the real BPF
  * object runs hand-built frames through BPF_PROG_TEST_RUN, and every case

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The raw event stream without a kernel: the record layout byte for byte,
  * decoding, the JSON line, /events filters, and the hub's queues and
  * histogram. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Flag parsing: defaults, every flag, and the one-line errors. */
 #include <check.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* --flow.idle-timeout (flow_expiry.c) on a flow table with known flows:
  * a sweep deletes exactly the flows idle longer than the timeout, keeps
  * the others, counts what it deleted, and hands the deleted flows' last

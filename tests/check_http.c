@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The HTTP layer (http.c) as a scraper and a browser meet it: the server
  * on 127.0.0.1 at a port the kernel picks, asked over a plain socket for
  * /metrics (text, OpenMetrics, gzip, HEAD), the landing page, health, a

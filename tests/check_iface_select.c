@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* --interface, --interface.include and --interface.exclude: which names
  * are counted. Patterns are POSIX extended and match the whole name. */
 #include <check.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Label rendering: escaping, protocol names, addresses, per doc/flow-key.md
  * ("In the labels") and the exposition format's escaping. */
 #include <check.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Reading the kernel's tables (map_reader.c) from maps with known entries:
  * every entry exactly once, with its values, whatever the number of batch
  * reads it takes or what changes between them; the interface copies

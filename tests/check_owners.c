@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* Who owns a flow: cgroup ids to paths (fixture trees and the real cgroup2
  * mount) and Kubernetes names from kubepods paths and the kubelet's log
  * directories (fixture trees the tests build in a temporary directory).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The exposition of a hand-made read, compared with the exact text a
  * scrape must return, in both formats: family order, HELP and TYPE, label
  * order and escaping, the fold series, _created and # EOF in OpenMetrics,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * Capture replay end to end: capture files written here (with libpcap, or
  * by hand where libpcap cannot write what we need) go through replay_file()

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* One scrape (scrape.c) over flow, interface and loss tables with known
  * contents: the exact exposition lines a user reads, as the tables grow
  * between scrapes, when the LRU evicts, when the idle sweeper deletes, when

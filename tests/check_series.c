@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The delta accounting of series.c on hand-made reads of the kernel's
  * tables: what a flow counted lands in exactly one series, no series ever
  * goes down, and per interface and direction the flow series plus the fold

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* The frame builder and the hand-written capture files of frames.h. */
 #include "frames.h"
 

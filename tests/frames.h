@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * A small frame builder for the tests: Ethernet with VLAN tags, IPv4 with
  * options and fragments, IPv6 with extension headers, and the first bytes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Shared by the tests of gzip bodies: decompressed by the system's gzip,
  * an implementation apart from whatever library the exporter uses. */
 #ifndef TCFLOW_TEST_GUNZIP_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck shell=bash disable=SC2015,SC2016,SC2034
 # Shared helpers of the namespace tests (tests/test-veth.sh,
 # tests/test-coexist.sh); sourced, never run.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /* mkbcrypt PASSWORD [COST]: prints a bcrypt ($2y$) hash of PASSWORD, as
  * htpasswd -nBC would, for the web configuration tests. */
 #include <crypt.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * mkflows [--many=N] OUT: writes a pcap capture of many known flows for the
  * cardinality tests (tests/test-cardinality.sh), and prints nothing on

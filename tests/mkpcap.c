@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-2-Clause
 /*
  * mkpcap [--pcapng] OUT: writes the "known flows" capture the shell tests
  * replay, and prints nothing on success. Ten Ethernet records, in order:

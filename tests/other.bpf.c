@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+// SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
 /*
  * "Another tool's" TC filter for tests/test-coexist.sh: it counts what it
  * sees and lets every packet through (TC_ACT_OK). The test attaches it with

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Automake LOG_COMPILER for every test. A test that cannot run here exits
 # 77 (SKIP); under TCFLOW_REQUIRE_PRIVILEGED=1 that becomes 99 (ERROR),
 # because CI runs as root on a BPF-capable kernel and a skip there would

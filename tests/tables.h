@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Shared by the tests that read the kernel's tables without the programs:
  * maps made by hand with the layout of bpf/tcflow.bpf.c, filled from user
  * space. Creating a map needs CAP_BPF: without it the test exits 77. */

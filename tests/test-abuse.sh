@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A server that stays up, as an attacker would try it: the exporter runs
 # live on vA in namespace A (events on) and every client is on A's
 # loopback, from 127.0.0.x source addresses of its own. Bounded checks:

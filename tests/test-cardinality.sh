@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Cardinality control end to end, on captures of known flows replayed
 # through the real data path (tests/mkflows):
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The command line as a user meets it: exit codes and the exact one-line
 # messages of bad flags and bad captures, --help and --version.
 set -u

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The exporter next to another tool's TC filter. tests/other.bpf.o (a
 # counting SEC("tc") program that returns TC_ACT_OK) sits at priority 10 on
 # vA's ingress and egress before the exporter starts; the exporter goes in

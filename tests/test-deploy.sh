@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The deployment files hold up:
 #
 # Prometheus: promtool check rules and promtool test rules on

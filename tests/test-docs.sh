@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The documentation keeps up with the code:
 # - doc/tcflow_exporter.8 formats without a warning (groff -man -ww, and
 #   man --warnings when man-db is there);

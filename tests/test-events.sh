@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The raw event stream on a real veth link: namespace A runs the exporter on
 # vA, namespace B (on the peer vB) sends. Checks, with known UDP traffic:
 #  - at --events.sample=1 every packet gives one event on GET /events with

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Idle expiry and series retention with live traffic over veth, under an
 # aggregating label set (hosts: one series per address pair and direction):
 #

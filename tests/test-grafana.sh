@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The Grafana side, without Grafana: grafana/dashboards/tcflow.json stays
 # importable and portable, and its queries are valid PromQL over metrics
 # that exist. (tests/test-prometheus.sh runs every one of its queries

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The HTTP side end to end, on a deterministic data set: the exporter
 # replays a capture of known flows (tests/mkpcap) and serves it, and the
 # scrape is diffed against tests/fixtures/e2e-output.txt. Then the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Following interfaces (--interface.include/exclude): in namespace A, the
 # exporter selects dyn[0-9]+ and bulk[0-9]+ but not dyn9, none of which
 # exist when it starts. Veth pairs dynN (in A) <-> dynNp (in B) come and go

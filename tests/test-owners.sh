@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Who owns a flow, on a real veth link: processes in namespace A that the
 # test moves into a cgroup of its own send and receive UDP (IPv4, IPv6)
 # and TCP; with --flow.labels=...,cgroup every packet of their flows, in

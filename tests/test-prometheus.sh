@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A real Prometheus scrapes the exporter while known traffic flows.
 #
 # Namespace A runs the exporter on vA and a Prometheus server (Debian

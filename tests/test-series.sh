@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # What Prometheus sums adds up under flow churn (issue 8).
 #
 # A real Prometheus in namespace A scrapes the exporter on vA every second

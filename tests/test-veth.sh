@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The exporter on a real veth link: namespace A runs it on vA, namespace B
 # (on the peer vB) is the other end. Known UDP and TCP traffic over IPv4 and
 # IPv6 must show up with exact packet and byte counts; the per-interface

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # --web.config.file end to end, in a network namespace of the test's own
 # (loopback only), with certificates made here by openssl:
 #  - a table of web configuration files, valid and invalid (after the

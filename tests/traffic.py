@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Known traffic for the end-to-end tests (tests/test-veth.sh, test-coexist.sh).
 
 Standard library only. Every mode is bounded in time (--timeout) and the

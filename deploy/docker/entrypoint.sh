@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # Entry point of the container image (Dockerfile): picks the interfaces to
 # count on this node, then execs tcflow_exporter with them and the
 # arguments given.

@@ -50,21 +50,6 @@ void expo_family(struct expo *e, const char *name, enum expo_type type, const ch
 	strbuf_putc(e->out, '\n');
 }
 
-/* A label value as label_escape() writes it, at p, with room for twice
- * its length. */
-static char *put_escaped(char *p, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '\\': *p++ = '\\'; *p++ = '\\'; break;
-		case '"': *p++ = '\\'; *p++ = '"'; break;
-		case '\n': *p++ = '\\'; *p++ = 'n'; break;
-		default: *p++ = *s;
-		}
-	}
-	return p;
-}
-
 /* A million series' labels per scrape: room is made once, then written
  * in place rather than appended piece by piece. */
 void expo_label_text(struct strbuf *sb, const struct expo_label *l, size_t n)
@@ -87,7 +72,7 @@ void expo_label_text(struct strbuf *sb, const struct expo_label *l, size_t n)
 		p += len;
 		*p++ = '=';
 		*p++ = '"';
-		p = put_escaped(p, l[i].value);
+		p = label_escape_at(p, l[i].value);
 		*p++ = '"';
 	}
 	*p++ = '}';

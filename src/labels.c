@@ -8,23 +8,28 @@
 
 #include "array.h"
 
-void label_escape(struct strbuf *sb, const char *s)
+char *label_escape_at(char *p, const char *s)
 {
-	size_t plain = strcspn(s, "\\\"\n");
-
-	/* Nearly every value needs no escaping: copy it in one go. */
-	if (!s[plain]) {
-		strbuf_append(sb, s, plain);
-		return;
-	}
 	for (; *s; s++) {
 		switch (*s) {
-		case '\\': strbuf_append(sb, "\\\\", 2); break;
-		case '"': strbuf_append(sb, "\\\"", 2); break;
-		case '\n': strbuf_append(sb, "\\n", 2); break;
-		default: strbuf_putc(sb, *s);
+		case '\\': *p++ = '\\'; *p++ = '\\'; break;
+		case '"': *p++ = '\\'; *p++ = '"'; break;
+		case '\n': *p++ = '\\'; *p++ = 'n'; break;
+		default: *p++ = *s;
 		}
 	}
+	return p;
+}
+
+void label_escape(struct strbuf *sb, const char *s)
+{
+	char *end;
+
+	if (strbuf_reserve(sb, 2 * strlen(s)))
+		return;
+	end = label_escape_at(sb->data + sb->len, s);
+	*end = '\0';
+	sb->len = (size_t)(end - sb->data);
 }
 
 void help_escape(struct strbuf *sb, const char *s)

@@ -11,6 +11,9 @@
 
 /* Appends s as a label value: backslash, double quote and newline escaped. */
 void label_escape(struct strbuf *sb, const char *s);
+/* Writes s escaped as label_escape() does at p, which has room for twice
+ * its length; returns the end. For callers that reserve a whole line. */
+char *label_escape_at(char *p, const char *s);
 /* Appends s as HELP text: backslash and newline escaped. */
 void help_escape(struct strbuf *sb, const char *s);
 

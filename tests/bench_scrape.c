@@ -10,7 +10,8 @@
  * builds the state; of the other four (buffers reused: the steady state)
  * each step's best time is reported, in wall and in CPU time, so that
  * other work on the machine inflates the ratios less.
- * Usage: bench_scrape N [--labels=SPEC] [--max-series=M] [--dump=FILE]
+ * Usage: bench_scrape N [--labels=SPEC] [--max-series=M] [--rounds=R] [--dump=FILE]
+ * (--rounds: 5 by default; more to profile the steady state.)
  * (--dump writes the last text: the same for every build, to compare.)
  * Run by scripts/bench-scrape.sh; one process per size so that peak RSS is
  * that size's own.
@@ -33,7 +34,6 @@
 
 #define CHUNK 8192
 
-#define ROUNDS 5
 
 struct tick {
 	double wall, cpu;
@@ -158,7 +158,7 @@ static int arg_of(int argc, char **argv, const char *name, const char **val)
 int main(int argc, char **argv)
 {
 	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 10000;
-	const char *labels = "full", *cap = "0", *dump;
+	const char *labels = "full", *cap = "0", *rounds_arg = "5", *dump;
 	struct label_set ls;
 	struct loader_opts lo = { .flow_max_entries = n + n / 4 + 1024, .replay = 0 };
 	struct scraper sc;
@@ -175,6 +175,7 @@ int main(int argc, char **argv)
 		best[i] = (struct tick){ 1e9, 1e9 };
 	arg_of(argc, argv, "--labels=", &labels);
 	arg_of(argc, argv, "--max-series=", &cap);
+	arg_of(argc, argv, "--rounds=", &rounds_arg);
 	label_set_default(&ls);
 	ls.max_series = (uint32_t)strtoul(cap, NULL, 10);
 	if (label_set_parse(&ls, labels, err, sizeof(err))) {
@@ -188,7 +189,7 @@ int main(int argc, char **argv)
 		     bpf_map__fd(skel->maps.losses), 0, &ls);
 	in.series = &sc.series;
 	in.snap = &sc.snap;
-	for (uint64_t round = 0; round < ROUNDS; round++) {
+	for (uint64_t round = 0, rounds = strtoull(rounds_arg, NULL, 10); round < rounds; round++) {
 		struct tick t[5];
 
 		if (fill(sc.flows_fd, n, round))

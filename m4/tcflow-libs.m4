@@ -47,6 +47,9 @@ AC_DEFUN([TCFLOW_CHECK_LIBS], [
   AC_CHECK_HEADER([xxhash.h], [],
     [AC_MSG_ERROR([header xxhash.h missing: install the Debian package libxxhash-dev])],
     [@%:@include <stddef.h>])
+  dnl llrintl() formats OpenMetrics' _created exactly as printf would.
+  AC_SEARCH_LIBS([llrintl], [m], [],
+    [AC_MSG_ERROR([llrintl() not found: the C library's libm is missing])])
   AX_PTHREAD_SIMPLE
 ])
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "expo.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -90,6 +91,33 @@ static char *u64_digits(char *end, uint64_t v)
 	return end;
 }
 
+/* created as printf("%.3f") writes it, without printf's cost (a fifth of
+ * an OpenMetrics scrape of 300k series): times 1000 is exact in long
+ * double (53 + 10 bits), and llrintl rounds half to even as printf does.
+ * Returns where the text starts; it ends at end. */
+static char *created_digits(char *end, double created)
+{
+	long long ms = llrintl((long double)created * 1000.0L);
+	char *p = end;
+
+	for (int i = 0; i < 3; i++, ms /= 10)
+		*--p = (char)('0' + ms % 10);
+	*--p = '.';
+	return u64_digits(p, (uint64_t)ms);
+}
+
+/* " created\n" (lead ' ') or "created\n" appended. */
+static void created_value(struct strbuf *out, int lead, double created)
+{
+	char text[32], *end = text + sizeof(text), *d;
+
+	*--end = '\n';
+	d = created_digits(end, created);
+	if (lead)
+		*--d = ' ';
+	strbuf_append(out, d, (size_t)(text + sizeof(text) - d));
+}
+
 /* name suffix labels v\n, in one reservation. */
 static void sample_u64(struct expo *e, const char *suffix, const char *labels, size_t len,
 		       uint64_t v)
@@ -138,7 +166,7 @@ static void created_line(struct expo *e, const struct expo_label *l, size_t n, d
 	strbuf_puts(e->out, e->family);
 	strbuf_puts(e->out, "_created");
 	expo_label_text(e->out, l, n);
-	strbuf_printf(e->out, " %.3f\n", created);
+	created_value(e->out, 1, created);
 }
 
 void expo_counter(struct expo *e, const char *labels, size_t len, uint64_t v, double created)
@@ -147,7 +175,7 @@ void expo_counter(struct expo *e, const char *labels, size_t len, uint64_t v, do
 	if (e->format != EXPO_OPENMETRICS || created <= 0)
 		return;
 	sample_name(e, "_created", labels, len);
-	strbuf_printf(e->out, "%.3f\n", created);
+	created_value(e->out, 0, created);
 }
 
 /* The rest of a counter sample whose name and labels (len bytes at off)
@@ -179,7 +207,7 @@ static void counter_rest(struct expo *e, size_t off, size_t len, uint64_t v, dou
 	*p = '\0';
 	out->len = (size_t)(p - out->data);
 	if (created_line)
-		strbuf_printf(out, "%.3f\n", created);
+		created_value(out, 0, created);
 }
 
 size_t expo_counter_labels(struct expo *e, const struct expo_label *l, size_t n, uint64_t v,

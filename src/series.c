@@ -89,6 +89,10 @@ static struct iface_acct *acct_get(struct series_store *st, uint32_t ifindex, ui
 	a = &st->accts[st->n_accts];
 	memset(a, 0, sizeof(*a));
 	a->id = id;
+	/* Met in the flow table first: absent from the totals as of now, not
+	 * since long ago (retired, and every flow's series looked up again,
+	 * at once). */
+	a->gone_ns = st->now_ns;
 	ifnames_get(ifindex, a->ifname);
 	if (index_add(&st->acct_idx, st->accts, sizeof(*a), sizeof(id), st->n_accts, hash))
 		return NULL;

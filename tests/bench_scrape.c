@@ -10,7 +10,10 @@
  * builds the state; of the other four (buffers reused: the steady state)
  * each step's best time is reported, in wall and in CPU time, so that
  * other work on the machine inflates the ratios less.
- * Usage: bench_scrape N [--labels=SPEC] [--max-series=M] [--dump=FILE]
+ * Usage: bench_scrape N [--labels=SPEC] [--max-series=M] [--openmetrics] [--rounds=R]
+ *        [--dump=FILE]
+ * (--openmetrics: the format Prometheus asks for first, with _created lines.)
+ * (--rounds: 5 by default; more to profile the steady state.)
  * (--dump writes the last text: the same for every build, to compare.)
  * Run by scripts/bench-scrape.sh; one process per size so that peak RSS is
  * that size's own.
@@ -33,7 +36,6 @@
 
 #define CHUNK 8192
 
-#define ROUNDS 5
 
 struct tick {
 	double wall, cpu;
@@ -158,7 +160,7 @@ static int arg_of(int argc, char **argv, const char *name, const char **val)
 int main(int argc, char **argv)
 {
 	uint32_t n = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 10000;
-	const char *labels = "full", *cap = "0", *dump;
+	const char *labels = "full", *cap = "0", *rounds_arg = "5", *dump, *om;
 	struct label_set ls;
 	struct loader_opts lo = { .flow_max_entries = n + n / 4 + 1024, .replay = 0 };
 	struct scraper sc;
@@ -175,6 +177,9 @@ int main(int argc, char **argv)
 		best[i] = (struct tick){ 1e9, 1e9 };
 	arg_of(argc, argv, "--labels=", &labels);
 	arg_of(argc, argv, "--max-series=", &cap);
+	arg_of(argc, argv, "--rounds=", &rounds_arg);
+	enum expo_format format = arg_of(argc, argv, "--openmetrics", &om) ? EXPO_OPENMETRICS :
+									   EXPO_TEXT;
 	label_set_default(&ls);
 	ls.max_series = (uint32_t)strtoul(cap, NULL, 10);
 	if (label_set_parse(&ls, labels, err, sizeof(err))) {
@@ -188,7 +193,7 @@ int main(int argc, char **argv)
 		     bpf_map__fd(skel->maps.losses), 0, &ls);
 	in.series = &sc.series;
 	in.snap = &sc.snap;
-	for (uint64_t round = 0; round < ROUNDS; round++) {
+	for (uint64_t round = 0, rounds = strtoull(rounds_arg, NULL, 10); round < rounds; round++) {
 		struct tick t[5];
 
 		if (fill(sc.flows_fd, n, round))
@@ -199,7 +204,7 @@ int main(int argc, char **argv)
 		strbuf_reset(&text);
 		scraper_read(&sc);
 		tick(&t[2]);
-		render_exposition(&text, EXPO_TEXT, &in);
+		render_exposition(&text, format, &in);
 		tick(&t[3]);
 		gzip_compress(&text, &gz);
 		tick(&t[4]);
@@ -213,10 +218,10 @@ int main(int argc, char **argv)
 		return 1;
 	scrape.wall = best[1].wall + best[2].wall;
 	scrape.cpu = best[1].cpu + best[2].cpu;
-	printf("%u flows, labels %s, max-series %s: floor %.3f s, scrape %.3f s (%.2fx; read %.3f, "
+	printf("%u flows, %slabels %s, max-series %s: floor %.3f s, scrape %.3f s (%.2fx; read %.3f, "
 	       "render %.3f), with gzip %.3f s (%.2fx); CPU time %.2fx, with gzip %.2fx; "
 	       "%zu series, %zu bytes (%zu gzip), peak RSS %ld MiB (the floor's buffer %zu MiB of it)\n",
-	       n, labels, cap, best[0].wall, scrape.wall, scrape.wall / best[0].wall, best[1].wall,
+	       n, format == EXPO_OPENMETRICS ? "OpenMetrics, " : "", labels, cap, best[0].wall, scrape.wall, scrape.wall / best[0].wall, best[1].wall,
 	       best[2].wall, scrape.wall + best[3].wall, (scrape.wall + best[3].wall) / best[0].wall,
 	       scrape.cpu / best[0].cpu, (scrape.cpu + best[3].cpu) / best[0].cpu,
 	       sc.series.n_series, text.len, gz.len, ru.ru_maxrss / 1024,

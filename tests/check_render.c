@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "config.h"
+#include "expo.h"
 #include "ifnames.h"
 #include "render.h"
 #include "scrape.h"
@@ -256,6 +257,40 @@ START_TEST(openmetrics_exposition)
 }
 END_TEST
 
+/* _created is written without printf, and must read as printf's "%.3f"
+ * would: halves of a millisecond exact in binary round to even, the rest
+ * to nearest. */
+static void created_as_printf(double created)
+{
+	struct strbuf sb = { 0 };
+	struct expo e;
+	char want[64];
+	const char *got;
+
+	expo_init(&e, &sb, EXPO_OPENMETRICS);
+	expo_family(&e, "x", EXPO_COUNTER, "h");
+	expo_counter(&e, "", 0, 1, created);
+	snprintf(want, sizeof(want), "x_created %.3f\n", created);
+	got = strstr(sb.data, "x_created ");
+	ck_assert_ptr_nonnull(got);
+	ck_assert_str_eq(got, want);
+	strbuf_free(&sb);
+}
+
+START_TEST(created_reads_as_printf_writes_it)
+{
+	static const double edges[] = { 0.0005, 0.0625, 0.1875, 0.9995, 1.0005, 2.5e-4,
+					1700000000.0005, 1700000000.0625, 1700000000.9375,
+					1764558123.4565, 4294967295.999, 0.001 };
+
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+		created_as_printf(edges[i]);
+	srand48(11);
+	for (int i = 0; i < 200000; i++)	/* unix times to 2106, and halves */
+		created_as_printf(i % 2 ? drand48() * 4.3e9 : (double)(lrand48() % 8000000) / 2000.0 + 1.7e9);
+}
+END_TEST
+
 START_TEST(failed_map_keeps_the_rest)
 {
 	char *health = health_text("tcflow_scrape_success{map=\"flows\"} 0\n"
@@ -344,6 +379,7 @@ static Suite *render_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, full_text_exposition);
 	tcase_add_test(tc, openmetrics_exposition);
+	tcase_add_test(tc, created_reads_as_printf_writes_it);
 	tcase_add_test(tc, failed_map_keeps_the_rest);
 	tcase_add_test(tc, events_families);
 	tcase_add_test(tc, gzip_round_trip_header);

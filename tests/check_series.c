@@ -359,6 +359,32 @@ START_TEST(a_gone_interface_stays_for_the_retention)
 }
 END_TEST
 
+/* Flows of an interface the totals do not hold (yet): its account, made
+ * by the flows, stays for the retention like that of an interface that
+ * left, instead of going in the same update and making every flow look
+ * its series up again at the next. */
+START_TEST(an_account_made_by_flows_stays_for_the_retention)
+{
+	struct flow_key k = key(8, 1, 2, 40000, 53);
+	uint64_t p = 5;
+	uint32_t epoch;
+
+	start();
+	table(&k, &p, 1);
+	update(1);
+	ck_assert_uint_eq(st.n_accts, 1);
+	epoch = st.epoch;
+	p = 7;
+	table(&k, &p, 1);
+	update(1);
+	ck_assert_uint_eq(st.n_accts, 1);
+	ck_assert_uint_eq(st.epoch, epoch);	/* the flow kept its series */
+	ck_assert_uint_eq(shown(&k), 7);
+	update(9);	/* 10 s after it was first met without totals */
+	ck_assert_uint_eq(st.n_accts, 0);
+}
+END_TEST
+
 /* Deleted and made again between two reads (a new ifindex, the same name):
  * the one that left goes at once, so no two accounts share their labels. */
 START_TEST(a_recreated_interface_takes_its_name_over_at_once)
@@ -547,6 +573,7 @@ static Suite *series_suite(void)
 	tcase_add_test(tc, a_renamed_interface_starts_new_series);
 	tcase_add_test(tc, a_failed_read_changes_nothing);
 	tcase_add_test(tc, a_gone_interface_stays_for_the_retention);
+	tcase_add_test(tc, an_account_made_by_flows_stays_for_the_retention);
 	tcase_add_test(tc, a_recreated_interface_takes_its_name_over_at_once);
 	tcase_add_test(tc, a_replay_is_born_whole_without_folds);
 	tcase_add_test(tc, a_deleted_flow_back_with_as_many_packets_counts_anew);

@@ -205,13 +205,17 @@ static __always_inline void count_packet(struct __sk_buff *skb, __u8 dir, int ow
 	key.ifindex = replay ? 0 : skb->ifindex;
 	key.direction = dir;
 	verdict = parse_frame(skb, limit, &key, replay, cfg_loaded_reads);
-	count_iface(iface_entry(key.ifindex, dir), verdict, key.family, segs, len);
 	if (verdict == PARSE_FLOW) {
 		if (cfg_owner && !replay)
 			key.cgroup_id = packet_owner(skb, &key, owner_how);
 		count_flow(&key, segs, len);
 		emit_event(skb, &key, segs, len, replay);
 	}
+	/* After the flow's atomic adds, not before: on x86 a locked add is a
+	 * full barrier that waits for every earlier load and store, the
+	 * slot's lookup and read-modify-writes included; after it they
+	 * overlap the return (2-5 % of the program on IPv4, BENCHMARKS.md). */
+	count_iface(iface_entry(key.ifindex, dir), verdict, key.family, segs, len);
 }
 
 static __always_inline int handle(struct __sk_buff *skb, __u8 dir, int owner_how)

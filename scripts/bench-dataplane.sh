@@ -205,4 +205,17 @@ for pat in pats:
         if t and f:
             rs.append(t[0] / f[0])
     print("  %-20s %s  median %.2f" % (label[pat], " ".join("%.2f" % r for r in rs), statistics.median(rs)))
+if "ext" in progs:
+    # The same for ext: with ext an earlier build of tcflow, run once each
+    # way round (see BENCHMARKS.md), these cancel the chain position.
+    print()
+    print("tcflow/ext per run (same attachment round):")
+    for pat in pats:
+        rs = []
+        for rep in sorted({r[0] for r in rows}, key=int):
+            t = [float(r[3]) for r in rows if r[0] == rep and r[1] == "tcflow" and r[2] == pat]
+            e = [float(r[3]) for r in rows if r[0] == rep and r[1] == "ext" and r[2] == pat]
+            if t and e:
+                rs.append(t[0] / e[0])
+        print("  %-20s %s  median %.3f" % (label[pat], " ".join("%.2f" % r for r in rs), statistics.median(rs)))
 EOF

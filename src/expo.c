@@ -31,7 +31,7 @@ static void help_text(struct expo *e, const char *help)
  * OpenMetrics by the bare name. */
 static void meta_name(struct expo *e)
 {
-	strbuf_puts(e->out, e->family);
+	strbuf_append(e->out, e->family, e->family_len);
 	if (e->type == EXPO_COUNTER && e->format == EXPO_TEXT)
 		strbuf_puts(e->out, "_total");
 }
@@ -39,6 +39,7 @@ static void meta_name(struct expo *e)
 void expo_family(struct expo *e, const char *name, enum expo_type type, const char *help)
 {
 	e->family = name;
+	e->family_len = strlen(name);
 	e->type = type;
 	strbuf_puts(e->out, "# HELP ");
 	meta_name(e);
@@ -52,28 +53,35 @@ void expo_family(struct expo *e, const char *name, enum expo_type type, const ch
 }
 
 /* A million series' labels per scrape: room is made once, then written
- * in place rather than appended piece by piece. */
+ * in place rather than appended piece by piece; plain values are copied
+ * whole instead of scanned for what to escape. */
 void expo_label_text(struct strbuf *sb, const struct expo_label *l, size_t n)
 {
-	size_t room = 2;
+	size_t room = 2, nlen[EXPO_MAX_LABELS], vlen[EXPO_MAX_LABELS];
 	char *p;
 
-	if (!n)
+	if (!n || n > EXPO_MAX_LABELS)
 		return;
-	for (size_t i = 0; i < n; i++)
-		room += strlen(l[i].name) + 2 * strlen(l[i].value) + 4;
+	for (size_t i = 0; i < n; i++) {
+		nlen[i] = strlen(l[i].name);
+		vlen[i] = l[i].len ? l[i].len : strlen(l[i].value);
+		room += nlen[i] + (l[i].plain ? 1 : 2) * vlen[i] + 4;
+	}
 	if (strbuf_reserve(sb, room))
 		return;
 	p = sb->data + sb->len;
 	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(l[i].name);
-
 		*p++ = i ? ',' : '{';
-		memcpy(p, l[i].name, len);
-		p += len;
+		memcpy(p, l[i].name, nlen[i]);
+		p += nlen[i];
 		*p++ = '=';
 		*p++ = '"';
-		p = label_escape_at(p, l[i].value);
+		if (l[i].plain) {
+			memcpy(p, l[i].value, vlen[i]);
+			p += vlen[i];
+		} else {
+			p = label_escape_at(p, l[i].value);
+		}
 		*p++ = '"';
 	}
 	*p++ = '}';
@@ -122,7 +130,7 @@ static void created_value(struct strbuf *out, int lead, double created)
 static void sample_u64(struct expo *e, const char *suffix, const char *labels, size_t len,
 		       uint64_t v)
 {
-	size_t flen = strlen(e->family), slen = strlen(suffix);
+	size_t flen = e->family_len, slen = strlen(suffix);
 	char digits[20], *d = u64_digits(digits + sizeof(digits), v), *p;
 	size_t dlen = (size_t)(digits + sizeof(digits) - d);
 
@@ -145,7 +153,7 @@ static void sample_u64(struct expo *e, const char *suffix, const char *labels, s
 
 static void sample_name(struct expo *e, const char *suffix, const char *labels, size_t len)
 {
-	strbuf_puts(e->out, e->family);
+	strbuf_append(e->out, e->family, e->family_len);
 	strbuf_puts(e->out, suffix);
 	strbuf_append(e->out, labels, len);
 	strbuf_putc(e->out, ' ');
@@ -163,7 +171,7 @@ static void created_line(struct expo *e, const struct expo_label *l, size_t n, d
 {
 	if (e->format != EXPO_OPENMETRICS || created <= 0)
 		return;
-	strbuf_puts(e->out, e->family);
+	strbuf_append(e->out, e->family, e->family_len);
 	strbuf_puts(e->out, "_created");
 	expo_label_text(e->out, l, n);
 	created_value(e->out, 1, created);
@@ -183,7 +191,7 @@ void expo_counter(struct expo *e, const char *labels, size_t len, uint64_t v, do
 static void counter_rest(struct expo *e, size_t off, size_t len, uint64_t v, double created)
 {
 	struct strbuf *out = e->out;
-	size_t flen = strlen(e->family);
+	size_t flen = e->family_len;
 	char digits[20], *d = u64_digits(digits + sizeof(digits), v), *p;
 	size_t dlen = (size_t)(digits + sizeof(digits) - d);
 	int created_line = e->format == EXPO_OPENMETRICS && created > 0;
@@ -215,7 +223,7 @@ size_t expo_counter_labels(struct expo *e, const struct expo_label *l, size_t n,
 {
 	size_t off;
 
-	strbuf_puts(e->out, e->family);
+	strbuf_append(e->out, e->family, e->family_len);
 	strbuf_append(e->out, "_total", 6);
 	off = e->out->len;
 	expo_label_text(e->out, l, n);
@@ -227,7 +235,7 @@ size_t expo_counter_labels(struct expo *e, const struct expo_label *l, size_t n,
 void expo_counter_copy(struct expo *e, size_t off, size_t len, uint64_t v, double created)
 {
 	struct strbuf *out = e->out;
-	size_t flen = strlen(e->family), at;
+	size_t flen = e->family_len, at;
 	char *p;
 
 	if (strbuf_reserve(out, flen + 6 + len))
@@ -254,7 +262,7 @@ void expo_counter_l(struct expo *e, const struct expo_label *l, size_t n, uint64
 void expo_counter_f(struct expo *e, const struct expo_label *l, size_t n, double v,
 		    double created)
 {
-	strbuf_puts(e->out, e->family);
+	strbuf_append(e->out, e->family, e->family_len);
 	strbuf_puts(e->out, "_total");
 	expo_label_text(e->out, l, n);
 	strbuf_printf(e->out, " %.17g\n", v);
@@ -263,7 +271,7 @@ void expo_counter_f(struct expo *e, const struct expo_label *l, size_t n, double
 
 static void gauge_head(struct expo *e, const struct expo_label *l, size_t n)
 {
-	strbuf_puts(e->out, e->family);
+	strbuf_append(e->out, e->family, e->family_len);
 	expo_label_text(e->out, l, n);
 	strbuf_putc(e->out, ' ');
 }
@@ -290,8 +298,8 @@ static void hist_line(struct expo *e, const char *suffix, const struct expo_labe
 	for (; m < n && m < 7; m++)
 		all[m] = l[m];
 	if (le)
-		all[m++] = (struct expo_label){ "le", le };
-	strbuf_puts(e->out, e->family);
+		all[m++] = EXPO_LABEL("le", le);
+	strbuf_append(e->out, e->family, e->family_len);
 	strbuf_puts(e->out, suffix);
 	expo_label_text(e->out, all, m);
 	strbuf_putc(e->out, ' ');

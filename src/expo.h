@@ -17,13 +17,21 @@ enum expo_type { EXPO_COUNTER, EXPO_GAUGE, EXPO_HISTOGRAM };
 struct expo_label {
 	const char *name;
 	const char *value;
+	/* For the flow families' million series a scrape: the value's length
+	 * (0: measure it) and plain = 1 when it cannot hold anything to
+	 * escape (a number, an address, a fixed word): copied whole. */
+	size_t len;
+	int plain;
 };
+
+#define EXPO_LABEL(n, v) ((struct expo_label){ .name = (n), .value = (v) })
 
 struct expo {
 	struct strbuf *out;
 	enum expo_format format;
 	enum expo_type type;
 	const char *family;	/* counters: without _total */
+	size_t family_len;
 };
 
 void expo_init(struct expo *e, struct strbuf *out, enum expo_format format);
@@ -31,7 +39,9 @@ void expo_init(struct expo *e, struct strbuf *out, enum expo_format format);
 void expo_family(struct expo *e, const char *name, enum expo_type type, const char *help);
 
 /* Appends {name="value",...} (escaped) to sb: a label set built once and
- * used for several samples. n = 0 appends nothing. */
+ * used for several samples. n = 0, or more than EXPO_MAX_LABELS, appends
+ * nothing. */
+#define EXPO_MAX_LABELS 16
 void expo_label_text(struct strbuf *sb, const struct expo_label *l, size_t n);
 
 /* A counter sample; labels is a label text from expo_label_text (may be

@@ -613,7 +613,7 @@ void http_render(struct http_server *srv, struct expo *e, double start_time)
 	expo_family(e, "tcflow_http_refused", EXPO_COUNTER,
 		    "Requests and connections refused, by the limit or check that refused them.");
 	for (int i = 0; i < N_REFUSALS; i++) {
-		struct expo_label l = { "reason", refusal_names[i] };
+		struct expo_label l = EXPO_LABEL("reason", refusal_names[i]);
 
 		expo_counter_l(e, &l, 1, __atomic_load_n(&srv->refused[i], __ATOMIC_RELAXED),
 			       start_time);

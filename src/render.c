@@ -49,9 +49,10 @@ static size_t ipv4_text(const uint8_t *a, char *out)
 	return (size_t)(p - out);
 }
 
-/* An address label: CIDR form when --flow.ipv*-prefix aggregates. */
-static const char *addr_label(const struct series_key *k, const uint8_t *addr,
-			      const struct label_set *ls, char *out, size_t len)
+/* An address label: CIDR form when --flow.ipv*-prefix aggregates. Its
+ * length. */
+static size_t addr_label(const struct series_key *k, const uint8_t *addr,
+			 const struct label_set *ls, char *out, size_t len)
 {
 	unsigned int v6 = k->family == TCFLOW_FAM_IPV6;
 	unsigned int prefix = v6 ? ls->ipv6_prefix : ls->ipv4_prefix;
@@ -65,10 +66,13 @@ static const char *addr_label(const struct series_key *k, const uint8_t *addr,
 		n = strlen(out);
 	}
 	if (prefix < (v6 ? 128u : 32u) && n + 5 <= len) {
+		const char *d = u16_text(prefix, num);
+
 		out[n] = '/';
-		strcpy(out + n + 1, u16_text(prefix, num));
+		strcpy(out + n + 1, d);
+		n += 1 + (size_t)(num + 5 - d);
 	}
-	return out;
+	return n;
 }
 
 struct label_values {
@@ -77,41 +81,64 @@ struct label_values {
 	char sport[6], dport[6], service[6];
 };
 
+/* A value that cannot need escaping: a number, an address, a fixed word. */
+static struct expo_label plain(const char *value, size_t len)
+{
+	return (struct expo_label){ .value = value, .len = len, .plain = 1 };
+}
+
+static struct expo_label port_label(uint16_t port, char out[6])
+{
+	const char *d = u16_text(port, out);
+
+	return plain(d, (size_t)(out + 5 - d));
+}
+
+static void owner_labels(const struct series_key *k, const struct label_set *ls,
+			 struct expo_label *l)
+{
+	struct owner_view o = { "", "", "", "" };
+
+	if (ls->owners)
+		owners_get(ls->owners, k->owner, &o);
+	l[0] = EXPO_LABEL(NULL, o.cgroup);
+	l[1] = EXPO_LABEL(NULL, o.namespace);
+	l[2] = EXPO_LABEL(NULL, o.pod);
+	l[3] = EXPO_LABEL(NULL, o.container);
+}
+
 /* The labels of one series: every label the set keeps, in the same
  * order on every series, so a family has one label set. The values may
  * point into v. */
 static size_t series_labels(const struct series_key *k, const struct label_set *ls,
 			    struct label_values *v, struct expo_label l[FL_N])
 {
-	const char *val[FL_N];
+	struct expo_label all[FL_N];
 	size_t n = 0;
 
-	val[0] = k->ifname;
-	val[1] = direction_name(k->direction);
+	all[0] = EXPO_LABEL(NULL, k->ifname);	/* names may hold anything */
+	all[1] = plain(direction_name(k->direction), 0);
 	if (k->fold) {
 		for (int i = 2; i < FL_N; i++)
-			val[i] = FOLD_VALUE;
+			all[i] = plain(FOLD_VALUE, sizeof(FOLD_VALUE) - 1);
 	} else {
-		val[2] = ls->mask & FL_PROTOCOL ? proto_name(k->protocol, v->proto) : NULL;
-		val[3] = ls->mask & FL_SRC_IP ? addr_label(k, k->src_addr, ls, v->src, sizeof(v->src)) : NULL;
-		val[4] = ls->mask & FL_DST_IP ? addr_label(k, k->dst_addr, ls, v->dst, sizeof(v->dst)) : NULL;
-		val[5] = u16_text(k->src_port, v->sport);
-		val[6] = u16_text(k->dst_port, v->dport);
-		val[7] = u16_text(k->service_port, v->service);
-		if (ls->mask & FL_OWNER) {
-			struct owner_view o = { "", "", "", "" };
-
-			if (ls->owners)
-				owners_get(ls->owners, k->owner, &o);
-			val[8] = o.cgroup;
-			val[9] = o.namespace;
-			val[10] = o.pod;
-			val[11] = o.container;
-		}
+		if (ls->mask & FL_PROTOCOL)
+			all[2] = plain(proto_name(k->protocol, v->proto), 0);
+		if (ls->mask & FL_SRC_IP)
+			all[3] = plain(v->src, addr_label(k, k->src_addr, ls, v->src, sizeof(v->src)));
+		if (ls->mask & FL_DST_IP)
+			all[4] = plain(v->dst, addr_label(k, k->dst_addr, ls, v->dst, sizeof(v->dst)));
+		all[5] = port_label(k->src_port, v->sport);
+		all[6] = port_label(k->dst_port, v->dport);
+		all[7] = port_label(k->service_port, v->service);
+		if (ls->mask & FL_OWNER)
+			owner_labels(k, ls, &all[8]);
 	}
 	for (int i = 0; i < FL_N; i++)
-		if (ls->mask & (1u << i))
-			l[n++] = (struct expo_label){ flow_label_names[i], val[i] };
+		if (ls->mask & (1u << i)) {
+			l[n] = all[i];
+			l[n++].name = flow_label_names[i];
+		}
 	return n;
 }
 
@@ -235,11 +262,11 @@ static size_t iface_order(const struct series_store *st, uint32_t *idx)
 
 static size_t iface_label(const struct iface_acct *a, int family, struct expo_label *l)
 {
-	l[0] = (struct expo_label){ "interface", a->ifname };
-	l[1] = (struct expo_label){ "direction", direction_name((unsigned)(a->id & 0xff)) };
+	l[0] = EXPO_LABEL("interface", a->ifname);
+	l[1] = EXPO_LABEL("direction", direction_name((unsigned)(a->id & 0xff)));
 	if (family < 0)
 		return 2;
-	l[2] = (struct expo_label){ "family", family_name((unsigned)family) };
+	l[2] = EXPO_LABEL("family", family_name((unsigned)family));
 	return 3;
 }
 
@@ -318,13 +345,13 @@ static void read_health(struct expo *e, const struct snapshot *s, double start)
 	expo_family(e, "tcflow_map_update_failures", EXPO_COUNTER,
 		    "Packets the kernel could not add to a map (its count is lost), by map.");
 	for (int i = 0; i <= TCFLOW_LOSS_IFACE_UPDATE; i++) {
-		l = (struct expo_label){ "map", maps[i] };
+		l = EXPO_LABEL("map", maps[i]);
 		expo_counter_l(e, &l, 1, s->losses[i], start);
 	}
 	expo_family(e, "tcflow_scrape_success", EXPO_GAUGE,
 		    "Whether reading a map succeeded in this scrape (1) or failed (0).");
 	for (int i = 0; i < 3; i++) {
-		l = (struct expo_label){ "map", maps[i] };
+		l = EXPO_LABEL("map", maps[i]);
 		expo_gauge_u64(e, &l, 1, (uint64_t)ok[i]);
 	}
 }
@@ -332,7 +359,8 @@ static void read_health(struct expo *e, const struct snapshot *s, double start)
 static void build_info(struct expo *e)
 {
 	const struct expo_label l[] = {
-		{ "version", PACKAGE_VERSION }, { "libbpf", libbpf_version_string() + 1 },
+		EXPO_LABEL("version", PACKAGE_VERSION),
+		EXPO_LABEL("libbpf", libbpf_version_string() + 1),
 	};
 
 	expo_family(e, "tcflow_build_info", EXPO_GAUGE,
@@ -352,7 +380,7 @@ static void render_events(struct expo *e, const struct hub_stats *h, uint64_t ri
 	expo_family(e, "tcflow_events_dropped", EXPO_COUNTER,
 		    "Events lost: ring_full in the kernel, client_slow for a subscriber that fell behind, undecodable records.");
 	for (int i = 0; i < 3; i++) {
-		l[0] = (struct expo_label){ "reason", reasons[i] };
+		l[0] = EXPO_LABEL("reason", reasons[i]);
 		expo_counter_l(e, l, 1, dropped[i], start);
 	}
 	gauge1(e, "tcflow_event_subscribers", "Clients of /events and --events.stdout now reading events.",
@@ -363,8 +391,8 @@ static void render_events(struct expo *e, const struct hub_stats *h, uint64_t ri
 		const struct size_histogram *s = &h->hist[i];
 		char ifname[IF_NAMESIZE];
 
-		l[0] = (struct expo_label){ "interface", ifnames_get(s->ifindex, ifname) };
-		l[1] = (struct expo_label){ "direction", direction_name(s->direction) };
+		l[0] = EXPO_LABEL("interface", ifnames_get(s->ifindex, ifname));
+		l[1] = EXPO_LABEL("direction", direction_name(s->direction));
 		expo_histogram(e, l, 2, hub_bucket_le, PKT_SIZE_BUCKETS - 1, s->buckets, s->sum,
 			       start);
 	}
@@ -399,14 +427,14 @@ static void render_attached(struct expo *e, const struct iface_health_view *v, d
 		    "Whether our program is attached to this hook of a selected interface now (1) or not (0), asked of the kernel at scrape time.");
 	for (size_t i = 0; i < v->n; i++)
 		for (int dir = 0; dir < 2; dir++) {
-			l[0] = (struct expo_label){ "interface", v->hooks[i].name };
-			l[1] = (struct expo_label){ "direction", dirs[dir] };
+			l[0] = EXPO_LABEL("interface", v->hooks[i].name);
+			l[1] = EXPO_LABEL("direction", dirs[dir]);
 			expo_gauge_u64(e, l, 2, v->hooks[i].attached[dir]);
 		}
 	expo_family(e, "tcflow_interface_attach_events", EXPO_COUNTER,
 		    "Interfaces attached (attach), forgotten because they went or no longer match (detach), and attached again after our filter or the clsact qdisc was removed (reattach).");
 	for (int i = 0; i < IFACE_EV_MAX; i++) {
-		l[0] = (struct expo_label){ "event", events[i] };
+		l[0] = EXPO_LABEL("event", events[i]);
 		expo_counter_l(e, l, 1, v->events[i], start);
 	}
 }

@@ -19,7 +19,7 @@ void strbuf_free(struct strbuf *sb)
 	*sb = (struct strbuf){ 0 };
 }
 
-int strbuf_reserve(struct strbuf *sb, size_t extra)
+int strbuf_grow(struct strbuf *sb, size_t extra)
 {
 	size_t need = sb->len + extra + 1;
 	size_t cap = sb->cap ? sb->cap : 4096;

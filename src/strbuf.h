@@ -15,7 +15,18 @@ struct strbuf {
 
 void strbuf_reset(struct strbuf *sb);
 void strbuf_free(struct strbuf *sb);
-int strbuf_reserve(struct strbuf *sb, size_t extra);
+/* Grows sb for extra more bytes and a terminator: 0, or -1 (oom set). */
+int strbuf_grow(struct strbuf *sb, size_t extra);
+
+/* Room for extra more bytes and a terminator: 0, or -1 when memory ran
+ * out. Inline: the exposition asks a few times for each of a million
+ * series, and nearly always there is room. */
+static inline int strbuf_reserve(struct strbuf *sb, size_t extra)
+{
+	if (!sb->oom && sb->len + extra + 1 <= sb->cap)
+		return 0;
+	return strbuf_grow(sb, extra);
+}
 void strbuf_append(struct strbuf *sb, const char *data, size_t n);
 void strbuf_puts(struct strbuf *sb, const char *s);
 void strbuf_putc(struct strbuf *sb, char c);

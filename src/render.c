@@ -94,52 +94,76 @@ static struct expo_label port_label(uint16_t port, char out[6])
 	return plain(d, (size_t)(out + 5 - d));
 }
 
-static void owner_labels(const struct series_key *k, const struct label_set *ls,
-			 struct expo_label *l)
+/* The labels of one series: every label the set keeps, in the same
+ * order on every series, so a family has one label set. The values may
+ * point into v; each is made only if kept and written straight where it
+ * goes (a million series a scrape). */
+struct label_list {
+	struct expo_label *l;
+	size_t n;
+	unsigned int mask;
+};
+
+static int wants(const struct label_list *ll, enum flow_label label)
+{
+	return (ll->mask & label) != 0;
+}
+
+static void keep(struct label_list *ll, enum flow_label label, struct expo_label value)
+{
+	value.name = flow_label_names[__builtin_ctz(label)];
+	ll->l[ll->n++] = value;
+}
+
+static void owner_labels(struct label_list *ll, const struct series_key *k,
+			 const struct label_set *ls)
 {
 	struct owner_view o = { "", "", "", "" };
 
 	if (ls->owners)
 		owners_get(ls->owners, k->owner, &o);
-	l[0] = EXPO_LABEL(NULL, o.cgroup);
-	l[1] = EXPO_LABEL(NULL, o.namespace);
-	l[2] = EXPO_LABEL(NULL, o.pod);
-	l[3] = EXPO_LABEL(NULL, o.container);
+	if (wants(ll, FL_CGROUP))
+		keep(ll, FL_CGROUP, EXPO_LABEL(NULL, o.cgroup));
+	if (wants(ll, FL_NAMESPACE))
+		keep(ll, FL_NAMESPACE, EXPO_LABEL(NULL, o.namespace));
+	if (wants(ll, FL_POD))
+		keep(ll, FL_POD, EXPO_LABEL(NULL, o.pod));
+	if (wants(ll, FL_CONTAINER))
+		keep(ll, FL_CONTAINER, EXPO_LABEL(NULL, o.container));
 }
 
-/* The labels of one series: every label the set keeps, in the same
- * order on every series, so a family has one label set. The values may
- * point into v. */
 static size_t series_labels(const struct series_key *k, const struct label_set *ls,
 			    struct label_values *v, struct expo_label l[FL_N])
 {
-	struct expo_label all[FL_N];
-	size_t n = 0;
+	struct label_list ll = { l, 0, ls->mask };
 
-	all[0] = EXPO_LABEL(NULL, k->ifname);	/* names may hold anything */
-	all[1] = plain(direction_name(k->direction), 0);
+	if (wants(&ll, FL_INTERFACE))	/* a name may hold anything */
+		keep(&ll, FL_INTERFACE, EXPO_LABEL(NULL, k->ifname));
+	if (wants(&ll, FL_DIRECTION))
+		keep(&ll, FL_DIRECTION, plain(direction_name(k->direction), 0));
 	if (k->fold) {
-		for (int i = 2; i < FL_N; i++)
-			all[i] = plain(FOLD_VALUE, sizeof(FOLD_VALUE) - 1);
-	} else {
-		if (ls->mask & FL_PROTOCOL)
-			all[2] = plain(proto_name(k->protocol, v->proto), 0);
-		if (ls->mask & FL_SRC_IP)
-			all[3] = plain(v->src, addr_label(k, k->src_addr, ls, v->src, sizeof(v->src)));
-		if (ls->mask & FL_DST_IP)
-			all[4] = plain(v->dst, addr_label(k, k->dst_addr, ls, v->dst, sizeof(v->dst)));
-		all[5] = port_label(k->src_port, v->sport);
-		all[6] = port_label(k->dst_port, v->dport);
-		all[7] = port_label(k->service_port, v->service);
-		if (ls->mask & FL_OWNER)
-			owner_labels(k, ls, &all[8]);
+		for (unsigned int label = FL_PROTOCOL; label < 1u << FL_N; label <<= 1)
+			if (wants(&ll, label))
+				keep(&ll, label, plain(FOLD_VALUE, sizeof(FOLD_VALUE) - 1));
+		return ll.n;
 	}
-	for (int i = 0; i < FL_N; i++)
-		if (ls->mask & (1u << i)) {
-			l[n] = all[i];
-			l[n++].name = flow_label_names[i];
-		}
-	return n;
+	if (wants(&ll, FL_PROTOCOL))
+		keep(&ll, FL_PROTOCOL, plain(proto_name(k->protocol, v->proto), 0));
+	if (wants(&ll, FL_SRC_IP))
+		keep(&ll, FL_SRC_IP,
+		     plain(v->src, addr_label(k, k->src_addr, ls, v->src, sizeof(v->src))));
+	if (wants(&ll, FL_DST_IP))
+		keep(&ll, FL_DST_IP,
+		     plain(v->dst, addr_label(k, k->dst_addr, ls, v->dst, sizeof(v->dst))));
+	if (wants(&ll, FL_SRC_PORT))
+		keep(&ll, FL_SRC_PORT, port_label(k->src_port, v->sport));
+	if (wants(&ll, FL_DST_PORT))
+		keep(&ll, FL_DST_PORT, port_label(k->dst_port, v->dport));
+	if (wants(&ll, FL_SERVICE_PORT))
+		keep(&ll, FL_SERVICE_PORT, port_label(k->service_port, v->service));
+	if (ls->mask & FL_OWNER)
+		owner_labels(&ll, k, ls);
+	return ll.n;
 }
 
 /* Where a series' label text is in the bytes family: off << 24 | len. */

@@ -167,7 +167,14 @@ static size_t series_labels(const struct series_key *k, const struct label_set *
 }
 
 /* Where a series' label text is in the bytes family: off << 24 | len. */
-typedef uint64_t label_span;
+/* What the packets family takes from the bytes family's pass: where a
+ * series' label text went (off << 24 | len), to copy it rather than make
+ * it again, and its packets, so that the text format need not visit the
+ * series out of order a second time. */
+struct packets_line {
+	uint64_t span;
+	uint64_t packets;
+};
 #define SPAN_LEN_BITS 24
 
 /* The series are visited in label order, not in the order they are kept
@@ -183,10 +190,8 @@ static void prefetch_ahead(const struct series_store *st, const uint32_t *order,
 		__builtin_prefetch((const char *)&st->series[order[i + PREFETCH_AHEAD]] + at);
 }
 
-/* The bytes family, remembering where each series' label text went, so
- * that the packets family copies it rather than making it again. */
 static void bytes_family(struct expo *e, struct series_store *st, const uint32_t *order,
-			 label_span *span)
+			 struct packets_line *pl)
 {
 	expo_family(e, "tcflow_flow_bytes", EXPO_COUNTER,
 		    "Bytes of the frames of each series of flows, L2 header included; the series with every other label \"other\" holds the rest of its interface and direction.");
@@ -200,37 +205,42 @@ static void bytes_family(struct expo *e, struct series_store *st, const uint32_t
 		prefetch_ahead(st, order, i, 64);
 		n = series_labels(&s->key, st->labels, &v, l);
 		off = expo_counter_labels(e, l, n, s->bytes, s->created, &len);
-		span[i] = len < (1u << SPAN_LEN_BITS) ? (uint64_t)off << SPAN_LEN_BITS | len : 0;
+		pl[i].span = len < (1u << SPAN_LEN_BITS) ? (uint64_t)off << SPAN_LEN_BITS | len : 0;
+		pl[i].packets = s->packets;
 	}
 }
 
 static void packets_family(struct expo *e, struct series_store *st, const uint32_t *order,
-			   const label_span *span)
+			   const struct packets_line *pl)
 {
 	const uint64_t len_mask = (1u << SPAN_LEN_BITS) - 1;
+	int om = e->format == EXPO_OPENMETRICS;
 
 	expo_family(e, "tcflow_flow_packets", EXPO_COUNTER,
 		    "Packets of each series of flows (a GSO packet counts as its segments); the series with every other label \"other\" holds the rest of its interface and direction.");
 	for (size_t i = 0; order && i < st->n_series && !e->out->oom; i++) {
-		const struct series *s = &st->series[order[i]];
+		double created = 0;	/* only OpenMetrics has a place for it */
 
-		prefetch_ahead(st, order, i, offsetof(struct series, packets));
-		expo_counter_copy(e, span[i] >> SPAN_LEN_BITS, span[i] & len_mask, s->packets,
-				  s->created);
+		if (om) {
+			prefetch_ahead(st, order, i, offsetof(struct series, created));
+			created = st->series[order[i]].created;
+		}
+		expo_counter_copy(e, pl[i].span >> SPAN_LEN_BITS, pl[i].span & len_mask,
+				  pl[i].packets, created);
 	}
 }
 
 static void flow_families(struct expo *e, struct series_store *st, const uint32_t *order)
 {
-	label_span *span = calloc(st->n_series ? st->n_series : 1, sizeof(*span));
+	struct packets_line *pl = calloc(st->n_series ? st->n_series : 1, sizeof(*pl));
 
-	if (!span) {
+	if (!pl) {
 		e->out->oom = 1;
 		return;
 	}
-	bytes_family(e, st, order, span);
-	packets_family(e, st, order, span);
-	free(span);
+	bytes_family(e, st, order, pl);
+	packets_family(e, st, order, pl);
+	free(pl);
 }
 
 static void gauge1(struct expo *e, const char *name, const char *help, uint64_t v)

@@ -242,6 +242,12 @@ START_TEST(openmetrics_exposition)
 		"tcflow_flow_bytes_total{" IN FOLD "} 100\n"
 		"tcflow_flow_bytes_created{" IN FOLD "} 1700000000.000\n"));
 	ck_assert_ptr_nonnull(strstr(om,
+		"# TYPE tcflow_flow_packets counter\n"
+		"tcflow_flow_packets_total{" IN V4 "} 7\n"
+		"tcflow_flow_packets_created{" IN V4 "} 1700000000.000\n"
+		"tcflow_flow_packets_total{" IN FOLD "} 1\n"
+		"tcflow_flow_packets_created{" IN FOLD "} 1700000000.000\n"));
+	ck_assert_ptr_nonnull(strstr(om,
 		"# TYPE tcflow_flow_series gauge\ntcflow_flow_series 2\n"));
 	ck_assert_ptr_nonnull(strstr(om,
 		"# TYPE tcflow_flow_inserts counter\n"

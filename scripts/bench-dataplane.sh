@@ -195,27 +195,21 @@ for pat in pats:
         cells.append("%.2f" % (med[("tcflow", pat)] / med[("ext", pat)]))
     print("| " + " | ".join(cells) + " |")
 # The ratio of each run's own pair, less sensitive to drift between runs.
-print()
-print("tcflow/ref per run (same attachment round):")
-for pat in pats:
-    rs = []
-    for rep in sorted({r[0] for r in rows}, key=int):
-        t = [float(r[3]) for r in rows if r[0] == rep and r[1] == "tcflow" and r[2] == pat]
-        f = [float(r[3]) for r in rows if r[0] == rep and r[1] == "ref" and r[2] == pat]
-        if t and f:
-            rs.append(t[0] / f[0])
-    print("  %-20s %s  median %.2f" % (label[pat], " ".join("%.2f" % r for r in rs), statistics.median(rs)))
-if "ext" in progs:
-    # The same for ext: with ext an earlier build of tcflow, run once each
-    # way round (see BENCHMARKS.md), these cancel the chain position.
+def per_run(other, digits):
     print()
-    print("tcflow/ext per run (same attachment round):")
+    print("tcflow/%s per run (same attachment round):" % other)
     for pat in pats:
         rs = []
         for rep in sorted({r[0] for r in rows}, key=int):
             t = [float(r[3]) for r in rows if r[0] == rep and r[1] == "tcflow" and r[2] == pat]
-            e = [float(r[3]) for r in rows if r[0] == rep and r[1] == "ext" and r[2] == pat]
-            if t and e:
-                rs.append(t[0] / e[0])
-        print("  %-20s %s  median %.3f" % (label[pat], " ".join("%.2f" % r for r in rs), statistics.median(rs)))
+            o = [float(r[3]) for r in rows if r[0] == rep and r[1] == other and r[2] == pat]
+            if t and o:
+                rs.append(t[0] / o[0])
+        print("  %-20s %s  median %.*f" % (label[pat], " ".join("%.2f" % r for r in rs), digits,
+                                           statistics.median(rs)))
+per_run("ref", 2)
+# The same for ext: with ext an earlier build of tcflow, run once each
+# way round (see BENCHMARKS.md), these cancel the chain position.
+if "ext" in progs:
+    per_run("ext", 3)
 EOF

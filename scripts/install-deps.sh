@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="build-essential autoconf automake pkg-config clang llvm
-libbpf-dev libelf-dev libdeflate-dev libmicrohttpd-dev libpcap-dev libmnl-dev check libxxhash-dev
+libbpf-dev libelf-dev zlib1g-dev libmicrohttpd-dev libpcap-dev libmnl-dev check libxxhash-dev
 libgnutls28-dev libyaml-dev libcrypt-dev libcap-dev openssl
 iproute2 curl prometheus python3 python3-yaml python3-prometheus-client
 groff-base man-db systemd strace procps util-linux binutils"
@@ -15,6 +15,14 @@ for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing="$missing $p"
 done
+# ISA-L makes gzip of /metrics fast; where it is not packaged (Debian 12
+# has it for amd64 only) the build uses zlib.
+if ! dpkg-query -W -f='${Status}' libisal-dev 2>/dev/null | grep -q 'install ok installed'; then
+	apt_lists=$(find /var/lib/apt/lists -name '*Packages*' 2>/dev/null | head -n 1)
+	if [ -z "$apt_lists" ] || apt-cache show libisal-dev >/dev/null 2>&1; then
+		missing="$missing ISAL"
+	fi
+fi
 # bpftool is its own package on Debian; Ubuntu ships it in linux-tools.
 command -v bpftool >/dev/null 2>&1 || [ -x /usr/sbin/bpftool ] || missing="$missing BPFTOOL"
 
@@ -29,6 +37,11 @@ case "$missing" in *BPFTOOL*)
 	if apt-cache show bpftool >/dev/null 2>&1; then bpftool_pkg=bpftool
 	else bpftool_pkg="linux-tools-common linux-tools-generic"; fi ;;
 esac
+isal_pkg=""
+case "$missing" in *ISAL*)
+	if apt-cache show libisal-dev >/dev/null 2>&1; then isal_pkg=libisal-dev
+	else echo "libisal-dev is not packaged here: gzip of /metrics will use zlib" >&2; fi ;;
+esac
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends \
-	$(echo "$missing" | sed 's/BPFTOOL//') $bpftool_pkg >/dev/null
+	$(echo "$missing" | sed 's/BPFTOOL//; s/ISAL//') $bpftool_pkg $isal_pkg >/dev/null

@@ -38,6 +38,7 @@ static void meta_name(struct expo *e)
 
 void expo_family(struct expo *e, const char *name, enum expo_type type, const char *help)
 {
+	expo_maybe_flush(e);
 	e->family = name;
 	e->family_len = strlen(name);
 	e->type = type;
@@ -324,6 +325,19 @@ void expo_histogram(struct expo *e, const struct expo_label *l, size_t n, const 
 	hist_line(e, "_sum", l, n, NULL, sum);
 	hist_line(e, "_count", l, n, NULL, cum);
 	created_line(e, l, n, created);
+}
+
+void expo_flush(struct expo *e)
+{
+	size_t len = e->out->len;
+
+	if (!e->sink || e->out->oom)
+		return;
+	e->sink->flush(e->sink, e->out);	/* sets out->oom when it cannot */
+	if (e->out->oom)
+		return;
+	e->sink->flushed += len;
+	strbuf_reset(e->out);
 }
 
 void expo_finish(struct expo *e)

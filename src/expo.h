@@ -26,8 +26,19 @@ struct expo_label {
 
 #define EXPO_LABEL(n, v) ((struct expo_label){ .name = (n), .value = (v) })
 
+/* Where the text goes when it is not to be held whole: once out holds at
+ * least `at` bytes, before a family or between the flow families'
+ * samples, flush takes them (and empties out); flushed counts what it
+ * took. */
+struct expo_sink {
+	size_t at;
+	size_t flushed;
+	void (*flush)(struct expo_sink *sink, struct strbuf *out);
+};
+
 struct expo {
 	struct strbuf *out;
+	struct expo_sink *sink;	/* NULL: out holds it all */
 	enum expo_format format;
 	enum expo_type type;
 	const char *family;	/* counters: without _total */
@@ -68,5 +79,13 @@ void expo_histogram(struct expo *e, const struct expo_label *l, size_t n, const 
 		    size_t nb, const uint64_t *counts, uint64_t sum, double created);
 /* Ends the exposition (OpenMetrics: # EOF). */
 void expo_finish(struct expo *e);
+
+void expo_flush(struct expo *e);
+/* Between samples of a family of many series. */
+static inline void expo_maybe_flush(struct expo *e)
+{
+	if (e->sink && e->out->len >= e->sink->at)
+		expo_flush(e);
+}
 
 #endif

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "events_http.h"
+#include "gzip.h"
 #include "http_text.h"
 #include "log.h"
 #include "web_config.h"
@@ -311,6 +312,68 @@ static void body_release(void *cls)
 	free(sb);
 }
 
+/* A body kept only gzipped, for a client that does not take gzip: inflated
+ * a block at a time as the socket takes it, so that a slow reader holds
+ * its place in the shared body, not a text of its own. */
+struct inflating {
+	struct shared_body *sb;
+	struct gunzip_stream *u;
+};
+
+static ssize_t inflate_block(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct inflating *in = cls;
+	ssize_t n = gunzip_stream_read(in->u, buf, max);
+
+	(void)pos;	/* called in order: the stream knows where it is */
+	if (n < 0)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	return n ? n : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static void inflating_free(void *cls)
+{
+	struct inflating *in = cls;
+
+	gunzip_stream_free(in->u);
+	body_release(in->sb);
+	free(in);
+}
+
+static struct MHD_Response *inflated_response(struct shared_body *sb)
+{
+	const struct strbuf *gz = &sb->body->gzip;
+	struct inflating *in = calloc(1, sizeof(*in));
+	struct MHD_Response *r = NULL;
+
+	if (in && (in->u = gunzip_stream_new(gz->data, gz->len))) {
+		in->sb = sb;
+		r = MHD_create_response_from_callback(sb->body->text_len, 64 * 1024, inflate_block,
+						      in, inflating_free);
+	}
+	if (r)
+		return r;
+	if (in)
+		gunzip_stream_free(in->u);
+	free(in);
+	body_release(sb);
+	return NULL;
+}
+
+static struct MHD_Response *metrics_response(struct shared_body *sb)
+{
+	struct MHD_Response *r;
+
+	if (!sb->data)
+		return inflated_response(sb);
+	/* Sent straight from the shared body: no copy per request. */
+	r = MHD_create_response_from_buffer_with_free_callback_cls(sb->data->len, sb->data->data,
+								   body_release, sb);
+	if (!r)
+		body_release(sb);
+	return r;
+}
+
 static enum MHD_Result send_metrics(struct http_server *srv, struct MHD_Connection *c,
 			       const struct web_config *cfg)
 {
@@ -325,13 +388,9 @@ static enum MHD_Result send_metrics(struct http_server *srv, struct MHD_Connecti
 	if (!sb)
 		return send_text(c, cfg, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				 "out of memory while rendering the metrics\n");
-	/* Sent straight from the shared body: no copy per request. */
-	r = MHD_create_response_from_buffer_with_free_callback_cls(sb->data->len, sb->data->data,
-								   body_release, sb);
-	if (!r) {
-		body_release(sb);
+	r = metrics_response(sb);
+	if (!r)
 		return MHD_NO;
-	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, format == FORMAT_OPENMETRICS ?
 				OPENMETRICS_CONTENT_TYPE : METRICS_CONTENT_TYPE);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding");

@@ -207,6 +207,26 @@ static void bytes_family(struct expo *e, struct series_store *st, const uint32_t
 		off = expo_counter_labels(e, l, n, s->bytes, s->created, &len);
 		pl[i].span = len < (1u << SPAN_LEN_BITS) ? (uint64_t)off << SPAN_LEN_BITS | len : 0;
 		pl[i].packets = s->packets;
+		expo_maybe_flush(e);
+	}
+}
+
+/* When the bytes family's text was flushed, there is nothing to copy the
+ * labels from: they are made again. */
+static void packets_made(struct expo *e, struct series_store *st, const uint32_t *order,
+			 const struct packets_line *pl)
+{
+	for (size_t i = 0; order && i < st->n_series && !e->out->oom; i++) {
+		const struct series *s = &st->series[order[i]];
+		struct label_values v;
+		struct expo_label l[FL_N];
+		size_t n, len;
+
+		prefetch_ahead(st, order, i, 0);
+		prefetch_ahead(st, order, i, 64);
+		n = series_labels(&s->key, st->labels, &v, l);
+		expo_counter_labels(e, l, n, pl[i].packets, s->created, &len);
+		expo_maybe_flush(e);
 	}
 }
 
@@ -218,6 +238,12 @@ static void packets_family(struct expo *e, struct series_store *st, const uint32
 
 	expo_family(e, "tcflow_flow_packets", EXPO_COUNTER,
 		    "Packets of each series of flows (a GSO packet counts as its segments); the series with every other label \"other\" holds the rest of its interface and direction.");
+	if (e->sink && e->sink->flushed) {
+		packets_made(e, st, order, pl);
+		return;
+	}
+	/* Nothing flushed: the copies' sources stay until the end, and so
+	 * does the rest of the text (at most about twice sink->at). */
 	for (size_t i = 0; order && i < st->n_series && !e->out->oom; i++) {
 		double created = 0;	/* only OpenMetrics has a place for it */
 
@@ -480,6 +506,7 @@ void render_exposition(struct strbuf *out, enum expo_format format,
 	const uint32_t *order = series_order(in->series);
 
 	expo_init(&e, out, format);
+	e.sink = in->sink;
 	flow_families(&e, in->series, order);
 	series_health(&e, in->series, in->start_time);
 	render_table(&e, in);

@@ -31,6 +31,7 @@ struct render_input {
 	void (*extra)(void *cls, struct expo *e);
 	void *extra_cls;
 	const struct iface_health_view *ifaces;	/* NULL: no tcflow_interface_attached */
+	struct expo_sink *sink;		/* NULL: the text is written whole */
 };
 
 void render_exposition(struct strbuf *out, enum expo_format format,

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <libdeflate.h>
 
 #include "event_hub.h"
 #include "flow_expiry.h"
@@ -40,6 +39,7 @@ void scraper_init(struct scraper *s, int flows_fd, int ifaces_fd, int losses_fd,
 	s->losses_fd = losses_fd;
 	s->exporter_metrics = exporter_metrics;
 	s->start_time = clock_seconds(CLOCK_REALTIME);
+	s->text_max = SCRAPE_TEXT_MAX;
 	series_init(&s->series, labels);
 }
 
@@ -56,6 +56,7 @@ void scraper_destroy(struct scraper *s)
 {
 	body_free(s->latest);
 	body_free(s->spare);
+	strbuf_free(&s->work);
 	snapshot_free(&s->snap);
 	series_free(&s->series);
 	pthread_cond_destroy(&s->done);
@@ -155,6 +156,62 @@ double scraper_read(struct scraper *s)
 	return took;
 }
 
+/* Once a body is to be kept gzipped, the text is compressed a megabyte at
+ * a time, while it is still in the cache. */
+#define GZIP_CHUNK ((size_t)1 << 20)
+
+struct gzip_sink {
+	struct expo_sink base;	/* first: the renderer hands this back */
+	struct gzip_stream *z;
+	struct strbuf *gz;
+};
+
+static void gzip_chunk(struct expo_sink *sink, struct strbuf *out)
+{
+	struct gzip_sink *g = (struct gzip_sink *)sink;
+
+	if (!g->z)
+		g->z = gzip_stream_new();
+	if (!g->z || gzip_stream_write(g->z, out->data, out->len, 0, g->gz))
+		out->oom = 1;
+	sink->at = GZIP_CHUNK;
+}
+
+static void strbuf_swap(struct strbuf *a, struct strbuf *b)
+{
+	struct strbuf t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+int scrape_render(struct scrape_body *b, enum scrape_format format, struct render_input *in,
+		  size_t text_max, struct strbuf *work)
+{
+	struct gzip_sink g = { .base = { .at = text_max, .flush = gzip_chunk }, .gz = &b->gzip };
+	int err;
+
+	/* Write into the larger buffer: the other is let go. */
+	if (work->cap > b->text.cap)
+		strbuf_swap(work, &b->text);
+	strbuf_free(work);
+	strbuf_reset(&b->text);
+	strbuf_reset(&b->gzip);
+	b->format = format;
+	in->sink = &g.base;
+	render_exposition(&b->text, (enum expo_format)format, in);
+	in->sink = NULL;
+	b->compressed_only = g.base.flushed > 0;
+	b->text_len = g.base.flushed + b->text.len;
+	err = b->text.oom;
+	if (!err && b->compressed_only) {
+		err = gzip_stream_write(g.z, b->text.data, b->text.len, 1, &b->gzip);
+		strbuf_swap(work, &b->text);	/* the chunk is kept for the next */
+	}
+	gzip_stream_free(g.z);
+	return err ? -1 : 0;
+}
+
 /* b is a body to reuse, or NULL. */
 static struct scrape_body *scrape_new(struct scraper *s, struct scrape_body *b,
 				      enum scrape_format format)
@@ -166,14 +223,12 @@ static struct scrape_body *scrape_new(struct scraper *s, struct scrape_body *b,
 	struct render_input in = { .series = &s->series, .snap = &s->snap,
 				   .flow_max_entries = s->flow_max_entries,
 				   .start_time = s->start_time };
+	int err;
 
 	if (!b)
 		b = calloc(1, sizeof(*b));
 	if (!b)
 		return NULL;
-	strbuf_reset(&b->text);
-	strbuf_reset(&b->gzip);
-	b->format = format;
 	in.read_seconds = scraper_read(s);
 	in.expired = s->expiry ? flow_expiry_count(s->expiry) : 0;
 	in.evictions = s->evictions;
@@ -186,10 +241,10 @@ static struct scrape_body *scrape_new(struct scraper *s, struct scrape_body *b,
 	in.extra_cls = s->extra_cls;
 	if (follow && iface_follow_snapshot(follow, &ifaces) == 0)
 		in.ifaces = &ifaces;
-	render_exposition(&b->text, (enum expo_format)format, &in);
+	err = scrape_render(b, format, &in, s->text_max, &s->work);
 	free(hub);
 	free(ifaces.hooks);
-	if (b->text.oom) {
+	if (err) {
 		body_free(b);
 		return NULL;
 	}
@@ -249,7 +304,9 @@ const struct strbuf *scrape_payload(const struct scrape_body *b, enum scrape_for
 				    int gzip)
 {
 	(void)format;	/* a body has one format: the one it was made in */
-	return gzip ? &b->gzip : &b->text;
+	if (gzip)
+		return &b->gzip;
+	return b->compressed_only ? NULL : &b->text;
 }
 
 struct scrape_body *scraper_get(struct scraper *s, enum scrape_format format, int gzip)
@@ -271,21 +328,4 @@ void scraper_put(struct scraper *s, struct scrape_body *b)
 	pthread_mutex_lock(&s->lock);
 	release(s, b);
 	pthread_mutex_unlock(&s->lock);
-}
-
-int gzip_compress(const struct strbuf *in, struct strbuf *out)
-{
-	/* Level 1: exposition text is repetitive enough that the fastest level
-	 * still shrinks it ~15 times. libdeflate compresses the whole body at
-	 * once, 1.5x faster than zlib's level 1 and a little smaller. */
-	struct libdeflate_compressor *c = libdeflate_alloc_compressor(1);
-	size_t n = 0;
-
-	strbuf_reset(out);
-	if (c && !strbuf_reserve(out, libdeflate_gzip_compress_bound(c, in->len)))
-		n = libdeflate_gzip_compress(c, in->data ? in->data : "", in->len, out->data,
-					     out->cap - 1);
-	libdeflate_free_compressor(c);
-	out->len = n;
-	return n ? 0 : -1;
 }

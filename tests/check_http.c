@@ -318,6 +318,50 @@ START_TEST(metrics_gzip)
 }
 END_TEST
 
+/* Removes from text the line that starts with what follows the newline
+ * in start. */
+static void drop_line(char *text, const char *start)
+{
+	char *at = strstr(text, start), *end;
+
+	ck_assert_ptr_nonnull(at);
+	end = strchr(at + 1, '\n');
+	ck_assert_ptr_nonnull(end);
+	memmove(at, end, strlen(end) + 1);
+}
+
+/* A body kept gzipped only (its text passed the scraper's text_max) is
+ * inflated for a client that does not take gzip: the same text, with its
+ * length announced; gzip clients get the gzip as it is. */
+START_TEST(metrics_kept_gzipped_sent_plain)
+{
+	struct reply plain, gz;
+	size_t len;
+	char *text;
+
+	sc.text_max = 256;
+	start("/metrics", 4, 1);
+	plain = get("/metrics", "");
+	ck_assert_str_eq(plain.status, "HTTP/1.1 200 OK");
+	ck_assert_str_eq(header(&plain, "Content-Encoding"), "");
+	ck_assert_uint_eq(strtoul(header(&plain, "Content-Length"), NULL, 10), plain.body_len);
+	ck_assert_uint_gt(plain.body_len, 256);
+	ck_assert_uint_eq(strlen(plain.body), plain.body_len);
+	ck_assert_ptr_nonnull(strstr(plain.body, "\n# TYPE tcflow_flows gauge\ntcflow_flows 0\n"));
+	ck_assert_ptr_nonnull(strstr(plain.body, FAILED_READS));
+	gz = get("/metrics", "Accept-Encoding: gzip\r\n");
+	ck_assert_str_eq(header(&gz, "Content-Encoding"), "gzip");
+	text = inflate_body(&gz, &len);
+	/* Two scrapes: the same text but for the time the reads took. */
+	drop_line(text, "\ntcflow_scrape_duration_seconds ");
+	drop_line((char *)plain.body, "\ntcflow_scrape_duration_seconds ");
+	ck_assert_str_eq(text, plain.body);
+	free(text);
+	done(&gz);
+	done(&plain);
+}
+END_TEST
+
 START_TEST(metrics_head)
 {
 	struct reply r;
@@ -527,6 +571,7 @@ static Suite *http_suite(void)
 			    sizeof(negotiated) / sizeof(negotiated[0]));
 	tcase_add_test(server, metrics_gzip);
 	tcase_add_test(server, metrics_head);
+	tcase_add_test(server, metrics_kept_gzipped_sent_plain);
 	tcase_add_test(server, too_many_query_parameters);
 	tcase_add_test(server, max_requests_refused);
 	suite_add_tcase(s, server);

@@ -312,6 +312,87 @@ START_TEST(gzip_compress_round_trip)
 }
 END_TEST
 
+/* The text of a body whichever way it is kept. */
+static const struct strbuf *body_text(const struct scrape_body *b)
+{
+	if (!b->compressed_only)
+		return &b->text;
+	ck_assert_uint_eq(b->text.len, 0);
+	return inflate_gzip(&b->gzip);
+}
+
+/* A body whose text passes text_max is kept gzipped only, compressed as it
+ * is rendered, and is byte for byte the text written whole: whether the
+ * first flush comes before the flow families, inside the bytes family, at
+ * the packets family (which then makes its labels again) or after it (the
+ * packets family copied the labels before). */
+START_TEST(large_body_kept_gzipped_only)
+{
+	enum scrape_format format = _i ? FORMAT_OPENMETRICS : FORMAT_TEXT;
+	struct scrape_body whole = { 0 }, part = { 0 };
+	struct strbuf work = { 0 };
+	struct render_input in = { .series = &sc.series, .snap = &sc.snap, .start_time = 1 };
+	const char *packets;
+	size_t at[4] = { 1, 2048 };
+
+	for (uint32_t i = 1; i <= 300; i++)
+		flow(i, i, 0);
+	totals(300 * 301 / 2, 300);
+	scraper_read(&sc);
+	ck_assert_int_eq(scrape_render(&whole, format, &in, SIZE_MAX, &work), 0);
+	ck_assert_int_eq(whole.compressed_only, 0);
+	ck_assert_uint_eq(whole.text_len, whole.text.len);
+	ck_assert_ptr_eq(scrape_payload(&whole, format, 0), &whole.text);
+	packets = strstr(whole.text.data, "# HELP tcflow_flow_packets");
+	ck_assert_ptr_nonnull(packets);
+	at[2] = (size_t)(packets - whole.text.data);
+	at[3] = at[2] + 1;
+	ck_assert_uint_gt(at[2], 4 * 2048);
+	for (size_t i = 0; i < 4; i++) {
+		ck_assert_int_eq(scrape_render(&part, format, &in, at[i], &work), 0);
+		ck_assert_msg(part.compressed_only, "flush at %zu", at[i]);
+		ck_assert_ptr_null(scrape_payload(&part, format, 0));
+		ck_assert_ptr_eq(scrape_payload(&part, format, 1), &part.gzip);
+		ck_assert_uint_eq(part.text_len, whole.text.len);
+		body_text(&part);
+		ck_assert_uint_eq(inflated.len, whole.text.len);
+		ck_assert_msg(!memcmp(inflated.data, whole.text.data, inflated.len),
+			      "flush at %zu: the text differs", at[i]);
+	}
+	strbuf_free(&whole.text);
+	strbuf_free(&part.gzip);
+	strbuf_free(&work);
+}
+END_TEST
+
+/* What a scrape of a large table hands the HTTP server: the gzip alone,
+ * for gzip and plain requests alike. */
+START_TEST(scraper_keeps_large_bodies_gzipped)
+{
+	enum scrape_format format = _i ? FORMAT_OPENMETRICS : FORMAT_TEXT;
+	struct scrape_body *b;
+
+	for (uint32_t i = 1; i <= 300; i++)
+		flow(i, i, 0);
+	totals(300 * 301 / 2, 300);
+	sc.text_max = 2048;
+	b = scraper_get(&sc, format, 0);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(b->compressed_only, 1);
+	ck_assert_ptr_null(scrape_payload(b, format, 0));
+	has(body_text(b)->data, "tcflow_flow_bytes_total" FLOW(1) " 100\n");
+	has(inflated.data, "tcflow_flow_packets_total" FLOW(1) " 1\n");
+	ck_assert_uint_eq(inflated.len, b->text_len);
+	scraper_put(&sc, b);
+	sc.text_max = SIZE_MAX;
+	b = scraper_get(&sc, format, 1);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(b->compressed_only, 0);
+	ck_assert_ptr_eq(scrape_payload(b, format, 0), &b->text);
+	scraper_put(&sc, b);
+}
+END_TEST
+
 static void extra(void *cls, struct expo *e)
 {
 	expo_family(e, "test_extra_items", EXPO_GAUGE, "Set by the test.");
@@ -354,6 +435,8 @@ static Suite *scrape_suite(void)
 	tcase_add_test(tc, openmetrics_body);
 	tcase_add_loop_test(tc, gzip_inflates_to_the_text, 0, 2);
 	tcase_add_test(tc, gzip_compress_round_trip);
+	tcase_add_loop_test(tc, large_body_kept_gzipped_only, 0, 2);
+	tcase_add_loop_test(tc, scraper_keeps_large_bodies_gzipped, 0, 2);
 	tcase_add_test(tc, extra_families_last);
 	suite_add_tcase(s, tc);
 	return s;

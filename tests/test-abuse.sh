@@ -143,6 +143,25 @@ assert_eq "/-/healthy still answers" 200 "$(abuse request --port "$BIG" --source
 wait "$SR"
 stop_exporter TERM
 
+# ---- a body over 32 MiB: kept gzipped only, inflated for plain clients ----------------
+"$TCFLOW_MKFLOWS" --many=64000 "$tmp/many64k.pcap" || bail "mkflows"
+start_exporter huge --pcap="$tmp/many64k.pcap" --flow.labels=full --flow.max-series=0 ||
+	bail "the replay of 64000 flows did not start"
+OM='Accept: application/openmetrics-text;version=1.0.0'
+in_a curl -s --max-time 20 -H "$OM" -o "$tmp/om.txt" -D "$tmp/om.head" "http://127.0.0.1:$EXP_PORT/metrics"
+in_a curl -s --max-time 20 -H "$OM" -H 'Accept-Encoding: gzip' -o "$tmp/om.gz" "http://127.0.0.1:$EXP_PORT/metrics"
+size=$(wc -c <"$tmp/om.txt")
+assert_ge "OpenMetrics, 64000 series, full labels: a body over 32 MiB (bytes)" "$size" 33554433
+assert_eq "sent plain with its length" "$size" "$(tr -d '\r' <"$tmp/om.head" | sed -n 's/^Content-Length: //Ip')"
+assert_eq "the plain body ends the exposition" "# EOF" "$(tail -n 1 "$tmp/om.txt")"
+assert_eq "every flow in it" 64000 "$(grep -c '^tcflow_flow_packets_total{' "$tmp/om.txt")"
+keep() { grep -v '^tcflow_scrape_duration_seconds \|^process_' "$1"; }
+gzip -dc <"$tmp/om.gz" >"$tmp/om.gz.txt" || not_ok "the gzip body does not inflate"
+keep "$tmp/om.txt" >"$tmp/a" && keep "$tmp/om.gz.txt" >"$tmp/b"
+cmp -s "$tmp/a" "$tmp/b" && ok "plain and gzip bodies: the same text but for the scrape's duration" ||
+	not_ok "plain and gzip bodies differ: $(diff "$tmp/a" "$tmp/b" | head -n 3)"
+stop_exporter TERM
+
 # ---- signals end a replay of a FIFO --------------------------------------------------
 for sig in INT TERM; do
 	mkfifo "$tmp/fifo$sig"

@@ -56,7 +56,7 @@ void scraper_destroy(struct scraper *s)
 {
 	body_free(s->latest);
 	body_free(s->spare);
-	strbuf_free(&s->work);
+	strbuf_free(&s->work.buf);
 	snapshot_free(&s->snap);
 	series_free(&s->series);
 	pthread_cond_destroy(&s->done);
@@ -186,15 +186,18 @@ static void strbuf_swap(struct strbuf *a, struct strbuf *b)
 }
 
 int scrape_render(struct scrape_body *b, enum scrape_format format, struct render_input *in,
-		  size_t text_max, struct strbuf *work)
+		  size_t text_max, struct scrape_work *w)
 {
-	struct gzip_sink g = { .base = { .at = text_max, .flush = gzip_chunk }, .gz = &b->gzip };
+	/* After a large body, the next is compressed from its first megabyte:
+	 * its text is not held up to text_max first. */
+	size_t at = w->last_len > text_max && GZIP_CHUNK < text_max ? GZIP_CHUNK : text_max;
+	struct gzip_sink g = { .base = { .at = at, .flush = gzip_chunk }, .gz = &b->gzip };
 	int err;
 
 	/* Write into the larger buffer: the other is let go. */
-	if (work->cap > b->text.cap)
-		strbuf_swap(work, &b->text);
-	strbuf_free(work);
+	if (w->buf.cap > b->text.cap)
+		strbuf_swap(&w->buf, &b->text);
+	strbuf_free(&w->buf);
 	strbuf_reset(&b->text);
 	strbuf_reset(&b->gzip);
 	b->format = format;
@@ -203,10 +206,14 @@ int scrape_render(struct scrape_body *b, enum scrape_format format, struct rende
 	in->sink = NULL;
 	b->compressed_only = g.base.flushed > 0;
 	b->text_len = g.base.flushed + b->text.len;
+	w->last_len = b->text_len;
 	err = b->text.oom;
 	if (!err && b->compressed_only) {
 		err = gzip_stream_write(g.z, b->text.data, b->text.len, 1, &b->gzip);
-		strbuf_swap(work, &b->text);	/* the chunk is kept for the next */
+		/* The chunk is kept for the next, unless it grew to text_max. */
+		strbuf_swap(&w->buf, &b->text);
+		if (w->buf.cap > 4 * GZIP_CHUNK)
+			strbuf_free(&w->buf);
 	}
 	gzip_stream_free(g.z);
 	return err ? -1 : 0;

@@ -27,6 +27,12 @@ enum scrape_format { FORMAT_TEXT = EXPO_TEXT, FORMAT_OPENMETRICS = EXPO_OPENMETR
  * they are rendered: at a million series, 23 MB instead of 316 MB. */
 #define SCRAPE_TEXT_MAX ((size_t)32 << 20)
 
+/* What one body tells the rendering of the next. */
+struct scrape_work {
+	struct strbuf buf;	/* a gzip-only body's chunk buffer, not faulted in again */
+	size_t last_len;	/* the last text's length */
+};
+
 struct scrape_body {
 	int refs;
 	enum scrape_format format;
@@ -55,7 +61,7 @@ struct scraper {
 	struct scrape_body *latest;	/* result of the last finished scrape */
 	struct scrape_body *spare;	/* a released body, reused to save allocations */
 	size_t text_max;	/* SCRAPE_TEXT_MAX; tests make it small */
-	struct strbuf work;	/* the text being rendered: see scrape_render */
+	struct scrape_work work;	/* see scrape_render */
 	/* Families of other parts (the HTTP server), rendered last. */
 	void (*extra_render)(void *cls, struct expo *e);
 	void *extra_cls;
@@ -78,11 +84,10 @@ struct scrape_body *scraper_get(struct scraper *s, enum scrape_format format, in
 const struct strbuf *scrape_payload(const struct scrape_body *b, enum scrape_format format,
 				    int gzip);
 void scraper_put(struct scraper *s, struct scrape_body *b);
-/* Renders in into b: the text whole, or, once it passes text_max, gzipped
- * as it goes. work keeps the buffer such a body was written through from
- * scrape to scrape, so that its tens of megabytes are not faulted in
- * again each time. 0, or -1 when memory ran out. */
+/* Renders in into b: the text whole, or, once it passes text_max (or,
+ * after a body that did, its first megabyte), gzipped as it goes. w is
+ * kept from one body to the next. 0, or -1 when memory ran out. */
 int scrape_render(struct scrape_body *b, enum scrape_format format, struct render_input *in,
-		  size_t text_max, struct strbuf *work);
+		  size_t text_max, struct scrape_work *w);
 
 #endif

@@ -330,7 +330,7 @@ START_TEST(large_body_kept_gzipped_only)
 {
 	enum scrape_format format = _i ? FORMAT_OPENMETRICS : FORMAT_TEXT;
 	struct scrape_body whole = { 0 }, part = { 0 };
-	struct strbuf work = { 0 };
+	struct scrape_work work = { 0 };
 	struct render_input in = { .series = &sc.series, .snap = &sc.snap, .start_time = 1 };
 	const char *packets;
 	size_t at[4] = { 1, 2048 };
@@ -361,7 +361,7 @@ START_TEST(large_body_kept_gzipped_only)
 	}
 	strbuf_free(&whole.text);
 	strbuf_free(&part.gzip);
-	strbuf_free(&work);
+	strbuf_free(&work.buf);
 }
 END_TEST
 

@@ -15,10 +15,12 @@
 # ---- build ------------------------------------------------------------------
 FROM debian:12 AS build
 # The build dependencies of scripts/install-deps.sh (not the test tools).
+# Debian 12 has ISA-L (libisal-dev, libisal2 below) for amd64 only: on
+# other architectures leave both out, and gzip of /metrics uses zlib.
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential autoconf automake pkg-config clang llvm bpftool \
-        libbpf-dev libelf-dev libdeflate-dev libmicrohttpd-dev libpcap-dev libmnl-dev check libxxhash-dev \
+        libbpf-dev libelf-dev zlib1g-dev libisal-dev libmicrohttpd-dev libpcap-dev libmnl-dev check libxxhash-dev \
         libgnutls28-dev libyaml-dev libcrypt-dev libcap-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -33,7 +35,7 @@ FROM debian:12-slim
 # Only the shared libraries the binary links (and what they pull in).
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libbpf1 libelf1 libdeflate0 libmicrohttpd12 libpcap0.8 libmnl0 \
+        libbpf1 libelf1 libisal2 libmicrohttpd12 libpcap0.8 libmnl0 \
         libgnutls30 libyaml-0-2 libcrypt1 libcap2 \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/usr/bin/tcflow_exporter /usr/bin/tcflow_exporter

@@ -312,6 +312,41 @@ START_TEST(gzip_compress_round_trip)
 }
 END_TEST
 
+/* What HTTP sends a client that does not take gzip: the text, read back
+ * in blocks of any size; a gzip cut short is an error, never a short
+ * text passed off as whole. */
+START_TEST(gunzip_stream_reads_back)
+{
+	struct strbuf in = { 0 }, gz = { 0 }, out = { 0 };
+	struct gunzip_stream *u;
+	char block[7];
+	ssize_t n;
+
+	for (int i = 0; i < 20000; i++)
+		strbuf_printf(&in, "tcflow_flow_bytes_total{src_port=\"%d\"} %d\n", i, i * 7);
+	ck_assert_int_eq(gzip_compress(&in, &gz), 0);
+	u = gunzip_stream_new(gz.data, gz.len);
+	ck_assert_ptr_nonnull(u);
+	while ((n = gunzip_stream_read(u, block, sizeof(block))) > 0)
+		strbuf_append(&out, block, (size_t)n);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(gunzip_stream_read(u, block, sizeof(block)), 0);
+	gunzip_stream_free(u);
+	ck_assert_uint_eq(out.len, in.len);
+	ck_assert_int_eq(memcmp(out.data, in.data, in.len), 0);
+
+	u = gunzip_stream_new(gz.data, gz.len / 2);
+	ck_assert_ptr_nonnull(u);
+	while ((n = gunzip_stream_read(u, block, sizeof(block))) > 0)
+		;
+	ck_assert_int_eq(n, -1);
+	gunzip_stream_free(u);
+	strbuf_free(&in);
+	strbuf_free(&gz);
+	strbuf_free(&out);
+}
+END_TEST
+
 /* The text of a body whichever way it is kept. */
 static const struct strbuf *body_text(const struct scrape_body *b)
 {
@@ -435,6 +470,7 @@ static Suite *scrape_suite(void)
 	tcase_add_test(tc, openmetrics_body);
 	tcase_add_loop_test(tc, gzip_inflates_to_the_text, 0, 2);
 	tcase_add_test(tc, gzip_compress_round_trip);
+	tcase_add_test(tc, gunzip_stream_reads_back);
 	tcase_add_loop_test(tc, large_body_kept_gzipped_only, 0, 2);
 	tcase_add_loop_test(tc, scraper_keeps_large_bodies_gzipped, 0, 2);
 	tcase_add_test(tc, extra_families_last);

@@ -30,7 +30,6 @@ command -v bpftool >/dev/null 2>&1 || [ -x /usr/sbin/bpftool ] || missing="$miss
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
-echo "installing:$missing" >&2
 $SUDO apt-get update -qq
 bpftool_pkg=""
 case "$missing" in *BPFTOOL*)
@@ -42,6 +41,7 @@ case "$missing" in *ISAL*)
 	if apt-cache show libisal-dev >/dev/null 2>&1; then isal_pkg=libisal-dev
 	else echo "libisal-dev is not packaged here: gzip of /metrics will use zlib" >&2; fi ;;
 esac
+pkgs="$(echo "$missing" | sed 's/BPFTOOL//; s/ISAL//') $bpftool_pkg $isal_pkg"
+echo "installing:" $pkgs >&2
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends \
-	$(echo "$missing" | sed 's/BPFTOOL//; s/ISAL//') $bpftool_pkg $isal_pkg >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends $pkgs >/dev/null

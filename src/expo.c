@@ -36,12 +36,17 @@ static void meta_name(struct expo *e)
 		strbuf_puts(e->out, "_total");
 }
 
-void expo_family(struct expo *e, const char *name, enum expo_type type, const char *help)
+void expo_family_begin(struct expo *e, const char *name, enum expo_type type)
 {
-	expo_maybe_flush(e);
 	e->family = name;
 	e->family_len = strlen(name);
 	e->type = type;
+}
+
+void expo_family(struct expo *e, const char *name, enum expo_type type, const char *help)
+{
+	expo_maybe_flush(e);
+	expo_family_begin(e, name, type);
 	strbuf_puts(e->out, "# HELP ");
 	meta_name(e);
 	strbuf_putc(e->out, ' ');

@@ -34,6 +34,11 @@ struct expo_sink {
 	size_t at;
 	size_t flushed;
 	void (*flush)(struct expo_sink *sink, struct strbuf *out);
+	/* Optional: where a family can be written beside the one before it
+	 * (the packets family beside the bytes family, from the same labels),
+	 * and what puts side's text in at out's end once out has come there. */
+	struct expo *side;
+	void (*splice)(struct expo_sink *sink, struct strbuf *out);
 };
 
 struct expo {
@@ -48,6 +53,8 @@ struct expo {
 void expo_init(struct expo *e, struct strbuf *out, enum expo_format format);
 /* Starts a family. A counter's name is given without _total. */
 void expo_family(struct expo *e, const char *name, enum expo_type type, const char *help);
+/* The family whose samples follow, without its HELP and TYPE (a side). */
+void expo_family_begin(struct expo *e, const char *name, enum expo_type type);
 
 /* Appends {name="value",...} (escaped) to sb: a label set built once and
  * used for several samples. n = 0, or more than EXPO_MAX_LABELS, appends

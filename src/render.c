@@ -190,11 +190,17 @@ static void prefetch_ahead(const struct series_store *st, const uint32_t *order,
 		__builtin_prefetch((const char *)&st->series[order[i + PREFETCH_AHEAD]] + at);
 }
 
+#define PACKETS_FAMILY "tcflow_flow_packets"
+
+/* With side (the sink's), the packets family is written there in the same
+ * pass, from the same labels; else pl keeps what it needs. */
 static void bytes_family(struct expo *e, struct series_store *st, const uint32_t *order,
-			 struct packets_line *pl)
+			 struct packets_line *pl, struct expo *side)
 {
 	expo_family(e, "tcflow_flow_bytes", EXPO_COUNTER,
 		    "Bytes of the frames of each series of flows, L2 header included; the series with every other label \"other\" holds the rest of its interface and direction.");
+	if (side)
+		expo_family_begin(side, PACKETS_FAMILY, EXPO_COUNTER);
 	for (size_t i = 0; order && i < st->n_series && !e->out->oom; i++) {
 		const struct series *s = &st->series[order[i]];
 		struct label_values v;
@@ -205,8 +211,15 @@ static void bytes_family(struct expo *e, struct series_store *st, const uint32_t
 		prefetch_ahead(st, order, i, 64);
 		n = series_labels(&s->key, st->labels, &v, l);
 		off = expo_counter_labels(e, l, n, s->bytes, s->created, &len);
-		pl[i].span = len < (1u << SPAN_LEN_BITS) ? (uint64_t)off << SPAN_LEN_BITS | len : 0;
-		pl[i].packets = s->packets;
+		if (side) {
+			expo_counter_labels(side, l, n, s->packets, s->created, &len);
+			expo_maybe_flush(side);
+			e->out->oom |= side->out->oom;
+		} else {
+			pl[i].span = len < (1u << SPAN_LEN_BITS) ?
+				     (uint64_t)off << SPAN_LEN_BITS | len : 0;
+			pl[i].packets = s->packets;
+		}
 		expo_maybe_flush(e);
 	}
 }
@@ -236,8 +249,12 @@ static void packets_family(struct expo *e, struct series_store *st, const uint32
 	const uint64_t len_mask = (1u << SPAN_LEN_BITS) - 1;
 	int om = e->format == EXPO_OPENMETRICS;
 
-	expo_family(e, "tcflow_flow_packets", EXPO_COUNTER,
+	expo_family(e, PACKETS_FAMILY, EXPO_COUNTER,
 		    "Packets of each series of flows (a GSO packet counts as its segments); the series with every other label \"other\" holds the rest of its interface and direction.");
+	if (e->sink && e->sink->side) {
+		e->sink->splice(e->sink, e->out);
+		return;
+	}
 	if (e->sink && e->sink->flushed) {
 		packets_made(e, st, order, pl);
 		return;
@@ -258,13 +275,14 @@ static void packets_family(struct expo *e, struct series_store *st, const uint32
 
 static void flow_families(struct expo *e, struct series_store *st, const uint32_t *order)
 {
-	struct packets_line *pl = calloc(st->n_series ? st->n_series : 1, sizeof(*pl));
+	struct expo *side = e->sink ? e->sink->side : NULL;
+	struct packets_line *pl = NULL;
 
-	if (!pl) {
+	if (!side && !(pl = calloc(st->n_series ? st->n_series : 1, sizeof(*pl)))) {
 		e->out->oom = 1;
 		return;
 	}
-	bytes_family(e, st, order, pl);
+	bytes_family(e, st, order, pl, side);
 	packets_family(e, st, order, pl);
 	free(pl);
 }

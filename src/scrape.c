@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include "scrape.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -57,6 +58,8 @@ void scraper_destroy(struct scraper *s)
 	body_free(s->latest);
 	body_free(s->spare);
 	strbuf_free(&s->work.buf);
+	strbuf_free(&s->work.side_text);
+	strbuf_free(&s->work.side_out);
 	snapshot_free(&s->snap);
 	series_free(&s->series);
 	pthread_cond_destroy(&s->done);
@@ -162,19 +165,57 @@ double scraper_read(struct scraper *s)
 
 struct gzip_sink {
 	struct expo_sink base;	/* first: the renderer hands this back */
-	struct gzip_stream *z;
+	struct gzip_stream *z;	/* the member */
 	struct strbuf *gz;
+	/* The packets family, written beside the bytes family and compressed
+	 * apart (side.out is its text, side_out what that made), so that its
+	 * labels are not made a second time. */
+	struct expo side;
+	struct expo_sink side_sink;
+	struct gzip_stream *side_z;
+	struct strbuf *side_out;
 };
+
+static int compress(struct gzip_stream **z, int member, const struct strbuf *text,
+		    enum gzip_flush flush, struct strbuf *out)
+{
+	if (!*z)
+		*z = gzip_stream_new(member);
+	return !*z || gzip_stream_write(*z, text->data, text->len, flush, out) ? -1 : 0;
+}
 
 static void gzip_chunk(struct expo_sink *sink, struct strbuf *out)
 {
 	struct gzip_sink *g = (struct gzip_sink *)sink;
 
-	if (!g->z)
-		g->z = gzip_stream_new();
-	if (!g->z || gzip_stream_write(g->z, out->data, out->len, 0, g->gz))
+	if (compress(&g->z, 1, out, GZIP_MORE, g->gz))
 		out->oom = 1;
 	sink->at = GZIP_CHUNK;
+}
+
+static void side_chunk(struct expo_sink *sink, struct strbuf *out)
+{
+	struct gzip_sink *g = (struct gzip_sink *)((char *)sink - offsetof(struct gzip_sink, side_sink));
+
+	if (compress(&g->side_z, 0, out, GZIP_MORE, g->side_out))
+		out->oom = 1;
+}
+
+/* The packets family's header is the last of out: its samples follow. */
+static void gzip_splice(struct expo_sink *sink, struct strbuf *out)
+{
+	struct gzip_sink *g = (struct gzip_sink *)sink;
+	struct strbuf *side_text = g->side.out;
+
+	if (compress(&g->z, 1, out, GZIP_FULL, g->gz) ||
+	    compress(&g->side_z, 0, side_text, GZIP_FULL, g->side_out) ||
+	    gzip_stream_splice(g->z, g->gz, g->side_z, g->side_out)) {
+		out->oom = 1;
+		return;
+	}
+	sink->flushed += out->len + g->side_sink.flushed + side_text->len;
+	strbuf_reset(out);
+	strbuf_reset(side_text);
 }
 
 static void strbuf_swap(struct strbuf *a, struct strbuf *b)
@@ -185,15 +226,31 @@ static void strbuf_swap(struct strbuf *a, struct strbuf *b)
 	*b = t;
 }
 
+/* After a large body, the next is taken for large from the start. */
+static void begin_large(struct gzip_sink *g, struct scrape_work *w, enum scrape_format format,
+			size_t at)
+{
+	g->base.at = at;
+	strbuf_reset(&w->side_text);
+	strbuf_reset(&w->side_out);
+	expo_init(&g->side, &w->side_text, (enum expo_format)format);
+	g->side_sink = (struct expo_sink){ .at = at, .flush = side_chunk };
+	g->side.sink = &g->side_sink;
+	g->side_out = &w->side_out;
+	g->base.side = &g->side;
+	g->base.splice = gzip_splice;
+}
+
 int scrape_render(struct scrape_body *b, enum scrape_format format, struct render_input *in,
 		  size_t text_max, struct scrape_work *w)
 {
-	/* After a large body, the next is compressed from its first megabyte:
-	 * its text is not held up to text_max first. */
-	size_t at = w->last_len > text_max && GZIP_CHUNK < text_max ? GZIP_CHUNK : text_max;
-	struct gzip_sink g = { .base = { .at = at, .flush = gzip_chunk }, .gz = &b->gzip };
+	struct gzip_sink g = { .base = { .at = text_max, .flush = gzip_chunk }, .gz = &b->gzip };
 	int err;
 
+	/* The text of a large body is not held up to text_max first, and its
+	 * packets family is made beside its bytes family. */
+	if (w->last_len > text_max)
+		begin_large(&g, w, format, GZIP_CHUNK < text_max ? GZIP_CHUNK : text_max);
 	/* Write into the larger buffer: the other is let go. */
 	if (w->buf.cap > b->text.cap)
 		strbuf_swap(&w->buf, &b->text);
@@ -209,13 +266,14 @@ int scrape_render(struct scrape_body *b, enum scrape_format format, struct rende
 	w->last_len = b->text_len;
 	err = b->text.oom;
 	if (!err && b->compressed_only) {
-		err = gzip_stream_write(g.z, b->text.data, b->text.len, 1, &b->gzip);
+		err = compress(&g.z, 1, &b->text, GZIP_END, &b->gzip);
 		/* The chunk is kept for the next, unless it grew to text_max. */
 		strbuf_swap(&w->buf, &b->text);
 		if (w->buf.cap > 4 * GZIP_CHUNK)
 			strbuf_free(&w->buf);
 	}
 	gzip_stream_free(g.z);
+	gzip_stream_free(g.side_z);
 	return err ? -1 : 0;
 }
 

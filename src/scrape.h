@@ -31,6 +31,7 @@ enum scrape_format { FORMAT_TEXT = EXPO_TEXT, FORMAT_OPENMETRICS = EXPO_OPENMETR
 struct scrape_work {
 	struct strbuf buf;	/* a gzip-only body's chunk buffer, not faulted in again */
 	size_t last_len;	/* the last text's length */
+	struct strbuf side_text, side_out;	/* a family made beside another */
 };
 
 struct scrape_body {
@@ -85,8 +86,9 @@ const struct strbuf *scrape_payload(const struct scrape_body *b, enum scrape_for
 				    int gzip);
 void scraper_put(struct scraper *s, struct scrape_body *b);
 /* Renders in into b: the text whole, or, once it passes text_max (or,
- * after a body that did, its first megabyte), gzipped as it goes. w is
- * kept from one body to the next. 0, or -1 when memory ran out. */
+ * after a body that did, from its first megabyte, with the packets family
+ * made beside the bytes family), gzipped as it goes. w is kept from one
+ * body to the next. 0, or -1 when memory ran out. */
 int scrape_render(struct scrape_body *b, enum scrape_format format, struct render_input *in,
 		  size_t text_max, struct scrape_work *w);
 

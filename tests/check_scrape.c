@@ -360,7 +360,8 @@ static const struct strbuf *body_text(const struct scrape_body *b)
  * is rendered, and is byte for byte the text written whole: whether the
  * first flush comes before the flow families, inside the bytes family, at
  * the packets family (which then makes its labels again) or after it (the
- * packets family copied the labels before). */
+ * packets family copied the labels before); and after a large body, when
+ * the packets family is made beside the bytes family and spliced in. */
 START_TEST(large_body_kept_gzipped_only)
 {
 	enum scrape_format format = _i ? FORMAT_OPENMETRICS : FORMAT_TEXT;
@@ -383,20 +384,25 @@ START_TEST(large_body_kept_gzipped_only)
 	at[2] = (size_t)(packets - whole.text.data);
 	at[3] = at[2] + 1;
 	ck_assert_uint_gt(at[2], 4 * 2048);
-	for (size_t i = 0; i < 4; i++) {
-		ck_assert_int_eq(scrape_render(&part, format, &in, at[i], &work), 0);
-		ck_assert_msg(part.compressed_only, "flush at %zu", at[i]);
+	for (size_t i = 0; i < 8; i++) {
+		/* After a large body, the next is made large from the start. */
+		work.last_len = i < 4 ? 0 : SIZE_MAX;
+		ck_assert_int_eq(scrape_render(&part, format, &in, at[i % 4], &work), 0);
+		ck_assert_msg(part.compressed_only, "flush at %zu", at[i % 4]);
 		ck_assert_ptr_null(scrape_payload(&part, format, 0));
 		ck_assert_ptr_eq(scrape_payload(&part, format, 1), &part.gzip);
 		ck_assert_uint_eq(part.text_len, whole.text.len);
 		body_text(&part);
 		ck_assert_uint_eq(inflated.len, whole.text.len);
 		ck_assert_msg(!memcmp(inflated.data, whole.text.data, inflated.len),
-			      "flush at %zu: the text differs", at[i]);
+			      "flush at %zu%s: the text differs", at[i % 4],
+			      i < 4 ? "" : " after a large body");
 	}
 	strbuf_free(&whole.text);
 	strbuf_free(&part.gzip);
 	strbuf_free(&work.buf);
+	strbuf_free(&work.side_text);
+	strbuf_free(&work.side_out);
 }
 END_TEST
 

@@ -35,7 +35,7 @@ FROM debian:12-slim
 # Only the shared libraries the binary links (and what they pull in).
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libbpf1 libelf1 libisal2 libmicrohttpd12 libpcap0.8 libmnl0 \
+        libbpf1 libelf1 libisal2 zlib1g libmicrohttpd12 libpcap0.8 libmnl0 \
         libgnutls30 libyaml-0-2 libcrypt1 libcap2 \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/usr/bin/tcflow_exporter /usr/bin/tcflow_exporter

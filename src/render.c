@@ -166,7 +166,6 @@ static size_t series_labels(const struct series_key *k, const struct label_set *
 	return ll.n;
 }
 
-/* Where a series' label text is in the bytes family: off << 24 | len. */
 /* What the packets family takes from the bytes family's pass: where a
  * series' label text went (off << 24 | len), to copy it rather than make
  * it again, and its packets, so that the text format need not visit the
@@ -190,6 +189,15 @@ static void prefetch_ahead(const struct series_store *st, const uint32_t *order,
 		__builtin_prefetch((const char *)&st->series[order[i + PREFETCH_AHEAD]] + at);
 }
 
+/* The labels of the i-th series in label order, its followers asked for. */
+static size_t labels_at(const struct series_store *st, const uint32_t *order, size_t i,
+			struct label_values *v, struct expo_label l[FL_N])
+{
+	prefetch_ahead(st, order, i, 0);
+	prefetch_ahead(st, order, i, 64);
+	return series_labels(&st->series[order[i]].key, st->labels, v, l);
+}
+
 #define PACKETS_FAMILY "tcflow_flow_packets"
 
 /* With side (the sink's), the packets family is written there in the same
@@ -205,11 +213,8 @@ static void bytes_family(struct expo *e, struct series_store *st, const uint32_t
 		const struct series *s = &st->series[order[i]];
 		struct label_values v;
 		struct expo_label l[FL_N];
-		size_t n, off, len;
+		size_t n = labels_at(st, order, i, &v, l), off, len;
 
-		prefetch_ahead(st, order, i, 0);
-		prefetch_ahead(st, order, i, 64);
-		n = series_labels(&s->key, st->labels, &v, l);
 		off = expo_counter_labels(e, l, n, s->bytes, s->created, &len);
 		if (side) {
 			expo_counter_labels(side, l, n, s->packets, s->created, &len);
@@ -233,11 +238,8 @@ static void packets_made(struct expo *e, struct series_store *st, const uint32_t
 		const struct series *s = &st->series[order[i]];
 		struct label_values v;
 		struct expo_label l[FL_N];
-		size_t n, len;
+		size_t n = labels_at(st, order, i, &v, l), len;
 
-		prefetch_ahead(st, order, i, 0);
-		prefetch_ahead(st, order, i, 64);
-		n = series_labels(&s->key, st->labels, &v, l);
 		expo_counter_labels(e, l, n, pl[i].packets, s->created, &len);
 		expo_maybe_flush(e);
 	}

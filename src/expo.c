@@ -238,23 +238,38 @@ size_t expo_counter_labels(struct expo *e, const struct expo_label *l, size_t n,
 	return off;
 }
 
-void expo_counter_copy(struct expo *e, size_t off, size_t len, uint64_t v, double created)
+/* The name and label text (len bytes, room for them reserved), then the
+ * rest of the sample. */
+static void counter_copied(struct expo *e, const char *labels, size_t len, uint64_t v,
+			   double created)
 {
 	struct strbuf *out = e->out;
 	size_t flen = e->family_len, at;
-	char *p;
+	char *p = out->data + out->len;
 
-	if (strbuf_reserve(out, flen + 6 + len))
-		return;
-	p = out->data + out->len;
 	memcpy(p, e->family, flen);
 	p += flen;
 	memcpy(p, "_total", 6);
 	p += 6;
 	at = (size_t)(p - out->data);
-	memcpy(p, out->data + off, len);
+	memmove(p, labels, len);
 	out->len = at + len;
 	counter_rest(e, at, len, v, created);
+}
+
+void expo_counter_copy(struct expo *e, size_t off, size_t len, uint64_t v, double created)
+{
+	if (strbuf_reserve(e->out, e->family_len + 6 + len))
+		return;
+	counter_copied(e, e->out->data + off, len, v, created);
+}
+
+void expo_counter_from(struct expo *e, const char *labels, size_t len, uint64_t v,
+		       double created)
+{
+	if (strbuf_reserve(e->out, e->family_len + 6 + len))
+		return;
+	counter_copied(e, labels, len, v, created);
 }
 
 void expo_counter_l(struct expo *e, const struct expo_label *l, size_t n, uint64_t v,

@@ -39,6 +39,14 @@ struct expo_sink {
 	 * and what puts side's text in at out's end once out has come there. */
 	struct expo *side;
 	void (*splice)(struct expo_sink *sink, struct strbuf *out);
+	/* Optional, with side: a second thread for part of a family. twin
+	 * runs fn(arg, e, side) there, with a pair of its own that writes the
+	 * same families as e and side; -1 when it cannot (nothing runs).
+	 * twin_join waits for it and puts what the pair wrote after what e
+	 * and side hold. */
+	int (*twin)(struct expo_sink *sink, const struct expo *e, const struct expo *side,
+		    void (*fn)(void *arg, struct expo *e, struct expo *side), void *arg);
+	void (*twin_join)(struct expo_sink *sink, struct strbuf *out);
 };
 
 struct expo {
@@ -75,6 +83,10 @@ void expo_counter_l(struct expo *e, const struct expo_label *l, size_t n, uint64
 size_t expo_counter_labels(struct expo *e, const struct expo_label *l, size_t n, uint64_t v,
 			   double created, size_t *len);
 void expo_counter_copy(struct expo *e, size_t off, size_t len, uint64_t v, double created);
+/* The same, the label text copied from another output: the bytes line's,
+ * for the packets line written beside it. */
+void expo_counter_from(struct expo *e, const char *labels, size_t len, uint64_t v,
+		       double created);
 /* A counter that is not a whole number (process_cpu_seconds_total). */
 void expo_counter_f(struct expo *e, const struct expo_label *l, size_t n, double v,
 		    double created);

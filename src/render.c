@@ -198,17 +198,66 @@ static size_t labels_at(const struct series_store *st, const uint32_t *order, si
 	return series_labels(&st->series[order[i]].key, st->labels, v, l);
 }
 
+#define BYTES_FAMILY "tcflow_flow_bytes"
 #define PACKETS_FAMILY "tcflow_flow_packets"
+
+/* The series order[from..to) of a store. */
+struct flow_range {
+	struct series_store *st;
+	const uint32_t *order;
+	size_t from, to;
+};
+
+/* Each series' bytes line into e and its packets line into side, with
+ * the same label text. */
+static void flow_lines(struct expo *e, struct expo *side, const struct flow_range *r)
+{
+	for (size_t i = r->from; i < r->to && !e->out->oom; i++) {
+		const struct series *s = &r->st->series[r->order[i]];
+		struct label_values v;
+		struct expo_label l[FL_N];
+		size_t n = labels_at(r->st, r->order, i, &v, l), off, len;
+
+		off = expo_counter_labels(e, l, n, s->bytes, s->created, &len);
+		if (!e->out->oom)	/* the labels escaped once, copied */
+			expo_counter_from(side, e->out->data + off, len, s->packets, s->created);
+		expo_maybe_flush(side);
+		e->out->oom |= side->out->oom;
+		expo_maybe_flush(e);
+	}
+}
+
+static void twin_lines(void *range, struct expo *e, struct expo *side)
+{
+	flow_lines(e, side, range);
+}
+
+/* The second half on the sink's second thread, where it has one. */
+static void flow_halves(struct expo *e, struct expo *side, const struct flow_range *all)
+{
+	struct flow_range first = *all, second = *all;
+
+	first.to = second.from = all->from + (all->to - all->from) / 2;
+	if (!e->sink->twin || e->sink->twin(e->sink, e, side, twin_lines, &second)) {
+		flow_lines(e, side, all);
+		return;
+	}
+	flow_lines(e, side, &first);
+	e->sink->twin_join(e->sink, e->out);
+}
 
 /* With side (the sink's), the packets family is written there in the same
  * pass, from the same labels; else pl keeps what it needs. */
 static void bytes_family(struct expo *e, struct series_store *st, const uint32_t *order,
 			 struct packets_line *pl, struct expo *side)
 {
-	expo_family(e, "tcflow_flow_bytes", EXPO_COUNTER,
+	expo_family(e, BYTES_FAMILY, EXPO_COUNTER,
 		    "Bytes of the frames of each series of flows, L2 header included; the series with every other label \"other\" holds the rest of its interface and direction.");
-	if (side)
+	if (side) {
 		expo_family_begin(side, PACKETS_FAMILY, EXPO_COUNTER);
+		flow_halves(e, side, &(struct flow_range){ st, order, 0, order ? st->n_series : 0 });
+		return;
+	}
 	for (size_t i = 0; order && i < st->n_series && !e->out->oom; i++) {
 		const struct series *s = &st->series[order[i]];
 		struct label_values v;
@@ -216,15 +265,8 @@ static void bytes_family(struct expo *e, struct series_store *st, const uint32_t
 		size_t n = labels_at(st, order, i, &v, l), off, len;
 
 		off = expo_counter_labels(e, l, n, s->bytes, s->created, &len);
-		if (side) {
-			expo_counter_labels(side, l, n, s->packets, s->created, &len);
-			expo_maybe_flush(side);
-			e->out->oom |= side->out->oom;
-		} else {
-			pl[i].span = len < (1u << SPAN_LEN_BITS) ?
-				     (uint64_t)off << SPAN_LEN_BITS | len : 0;
-			pl[i].packets = s->packets;
-		}
+		pl[i].span = len < (1u << SPAN_LEN_BITS) ? (uint64_t)off << SPAN_LEN_BITS | len : 0;
+		pl[i].packets = s->packets;
 		expo_maybe_flush(e);
 	}
 }

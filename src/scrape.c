@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "event_hub.h"
 #include "flow_expiry.h"
@@ -12,6 +13,7 @@
 #include "process_metrics.h"
 #include "iface_follow.h"
 #include "render.h"
+#include "worker.h"
 
 static double clock_seconds(clockid_t clock)
 {
@@ -41,6 +43,7 @@ void scraper_init(struct scraper *s, int flows_fd, int ifaces_fd, int losses_fd,
 	s->exporter_metrics = exporter_metrics;
 	s->start_time = clock_seconds(CLOCK_REALTIME);
 	s->text_max = SCRAPE_TEXT_MAX;
+	s->work.one_thread = sysconf(_SC_NPROCESSORS_ONLN) < 2;
 	series_init(&s->series, labels);
 }
 
@@ -57,9 +60,7 @@ void scraper_destroy(struct scraper *s)
 {
 	body_free(s->latest);
 	body_free(s->spare);
-	strbuf_free(&s->work.buf);
-	strbuf_free(&s->work.side_text);
-	strbuf_free(&s->work.side_out);
+	scrape_work_free(&s->work);
 	snapshot_free(&s->snap);
 	series_free(&s->series);
 	pthread_cond_destroy(&s->done);
@@ -163,17 +164,31 @@ double scraper_read(struct scraper *s)
  * a time, while it is still in the cache. */
 #define GZIP_CHUNK ((size_t)1 << 20)
 
+/* A text written to bare deflate data, to be spliced into the member. */
+struct deflate_sink {
+	struct expo_sink base;	/* first: expo_flush hands this back */
+	struct expo e;		/* e.out: the text */
+	struct gzip_stream *z;
+	struct strbuf *out;
+};
+
+/* The flow series' second half, rendered and compressed on the worker. */
+struct twin {
+	struct deflate_sink bytes, packets;
+	void (*fn)(void *arg, struct expo *e, struct expo *side);
+	void *arg;
+	int failed;
+};
+
 struct gzip_sink {
 	struct expo_sink base;	/* first: the renderer hands this back */
 	struct gzip_stream *z;	/* the member */
 	struct strbuf *gz;
+	struct scrape_work *work;
 	/* The packets family, written beside the bytes family and compressed
-	 * apart (side.out is its text, side_out what that made), so that its
-	 * labels are not made a second time. */
-	struct expo side;
-	struct expo_sink side_sink;
-	struct gzip_stream *side_z;
-	struct strbuf *side_out;
+	 * apart, so that its labels are not made a second time. */
+	struct deflate_sink side;
+	struct twin twin;
 };
 
 static int compress(struct gzip_stream **z, int member, const struct strbuf *text,
@@ -193,29 +208,124 @@ static void gzip_chunk(struct expo_sink *sink, struct strbuf *out)
 	sink->at = GZIP_CHUNK;
 }
 
-static void side_chunk(struct expo_sink *sink, struct strbuf *out)
+static void deflate_chunk(struct expo_sink *sink, struct strbuf *text)
 {
-	struct gzip_sink *g = (struct gzip_sink *)((char *)sink - offsetof(struct gzip_sink, side_sink));
+	struct deflate_sink *d = (struct deflate_sink *)sink;
 
-	if (compress(&g->side_z, 0, out, GZIP_MORE, g->side_out))
-		out->oom = 1;
+	if (compress(&d->z, 0, text, GZIP_MORE, d->out))
+		text->oom = 1;
+}
+
+static void deflate_sink_init(struct deflate_sink *d, struct strbuf *text, struct strbuf *out,
+			      enum expo_format format, size_t at)
+{
+	strbuf_reset(text);
+	strbuf_reset(out);
+	expo_init(&d->e, text, format);
+	d->base = (struct expo_sink){ .at = at, .flush = deflate_chunk };
+	d->e.sink = &d->base;
+	d->z = NULL;
+	d->out = out;
+}
+
+/* What d's text still holds to its deflate data, which then ends
+ * byte-aligned with a fresh history: ready to be spliced. */
+static int deflate_finish(struct deflate_sink *d)
+{
+	struct strbuf *text = d->e.out;
+
+	if (compress(&d->z, 0, text, GZIP_FULL, d->out))
+		return -1;
+	d->base.flushed += text->len;
+	strbuf_reset(text);
+	return 0;
+}
+
+/* Puts from's deflate data after into's (a bare stream, or the member). */
+static int splice_after(struct gzip_stream **into, int member, struct strbuf *text,
+			struct strbuf *out, struct deflate_sink *from)
+{
+	return compress(into, member, text, GZIP_FULL, out) ||
+	       gzip_stream_splice(*into, out, from->z, from->out) ? -1 : 0;
 }
 
 /* The packets family's header is the last of out: its samples follow. */
 static void gzip_splice(struct expo_sink *sink, struct strbuf *out)
 {
 	struct gzip_sink *g = (struct gzip_sink *)sink;
-	struct strbuf *side_text = g->side.out;
+	size_t len = out->len;
 
-	if (compress(&g->z, 1, out, GZIP_FULL, g->gz) ||
-	    compress(&g->side_z, 0, side_text, GZIP_FULL, g->side_out) ||
-	    gzip_stream_splice(g->z, g->gz, g->side_z, g->side_out)) {
+	if (deflate_finish(&g->side) || splice_after(&g->z, 1, out, g->gz, &g->side)) {
 		out->oom = 1;
 		return;
 	}
-	sink->flushed += out->len + g->side_sink.flushed + side_text->len;
+	sink->flushed += len + g->side.base.flushed;
 	strbuf_reset(out);
-	strbuf_reset(side_text);
+}
+
+static void twin_run(void *arg)
+{
+	struct twin *t = arg;
+
+	t->fn(t->arg, &t->bytes.e, &t->packets.e);
+	t->failed = t->bytes.e.out->oom || t->packets.e.out->oom ||
+		    deflate_finish(&t->bytes) || deflate_finish(&t->packets);
+}
+
+static int twin_start(struct expo_sink *sink, const struct expo *e, const struct expo *side,
+		      void (*fn)(void *arg, struct expo *e, struct expo *side), void *arg)
+{
+	struct gzip_sink *g = (struct gzip_sink *)sink;
+	struct scrape_work *w = g->work;
+	struct twin *t = &g->twin;
+
+	if (!w->worker && !w->one_thread && !(w->worker = worker_new()))
+		w->one_thread = 1;	/* no thread to be had: render alone from now on */
+	if (!w->worker)
+		return -1;
+	deflate_sink_init(&t->bytes, &w->twin_text[0], &w->twin_out[0], e->format, g->side.base.at);
+	deflate_sink_init(&t->packets, &w->twin_text[1], &w->twin_out[1], e->format,
+			  g->side.base.at);
+	expo_family_begin(&t->bytes.e, e->family, e->type);
+	expo_family_begin(&t->packets.e, side->family, side->type);
+	t->fn = fn;
+	t->arg = arg;
+	t->failed = 0;
+	worker_start(w->worker, twin_run, t);
+	return 0;
+}
+
+/* The twin's bytes after out, its packets after the side's. */
+static void twin_join(struct expo_sink *sink, struct strbuf *out)
+{
+	struct gzip_sink *g = (struct gzip_sink *)sink;
+	struct twin *t = &g->twin;
+	size_t len = out->len;
+
+	worker_join(g->work->worker);
+	if (t->failed || splice_after(&g->z, 1, out, g->gz, &t->bytes) ||
+	    splice_after(&g->side.z, 0, g->side.e.out, g->side.out, &t->packets))
+		out->oom = 1;
+	sink->flushed += len + t->bytes.base.flushed;
+	g->side.base.flushed += g->side.e.out->len + t->packets.base.flushed;
+	strbuf_reset(out);
+	strbuf_reset(g->side.e.out);
+	gzip_stream_free(t->bytes.z);
+	gzip_stream_free(t->packets.z);
+	t->bytes.z = t->packets.z = NULL;
+}
+
+void scrape_work_free(struct scrape_work *w)
+{
+	worker_free(w->worker);
+	w->worker = NULL;
+	strbuf_free(&w->buf);
+	strbuf_free(&w->side_text);
+	strbuf_free(&w->side_out);
+	for (int i = 0; i < 2; i++) {
+		strbuf_free(&w->twin_text[i]);
+		strbuf_free(&w->twin_out[i]);
+	}
 }
 
 static void strbuf_swap(struct strbuf *a, struct strbuf *b)
@@ -231,20 +341,18 @@ static void begin_large(struct gzip_sink *g, struct scrape_work *w, enum scrape_
 			size_t at)
 {
 	g->base.at = at;
-	strbuf_reset(&w->side_text);
-	strbuf_reset(&w->side_out);
-	expo_init(&g->side, &w->side_text, (enum expo_format)format);
-	g->side_sink = (struct expo_sink){ .at = at, .flush = side_chunk };
-	g->side.sink = &g->side_sink;
-	g->side_out = &w->side_out;
-	g->base.side = &g->side;
+	deflate_sink_init(&g->side, &w->side_text, &w->side_out, (enum expo_format)format, at);
+	g->base.side = &g->side.e;
 	g->base.splice = gzip_splice;
+	g->base.twin = twin_start;
+	g->base.twin_join = twin_join;
 }
 
 int scrape_render(struct scrape_body *b, enum scrape_format format, struct render_input *in,
 		  size_t text_max, struct scrape_work *w)
 {
-	struct gzip_sink g = { .base = { .at = text_max, .flush = gzip_chunk }, .gz = &b->gzip };
+	struct gzip_sink g = { .base = { .at = text_max, .flush = gzip_chunk }, .gz = &b->gzip,
+			       .work = w };
 	int err;
 
 	/* The text of a large body is not held up to text_max first, and its
@@ -273,7 +381,7 @@ int scrape_render(struct scrape_body *b, enum scrape_format format, struct rende
 			strbuf_free(&w->buf);
 	}
 	gzip_stream_free(g.z);
-	gzip_stream_free(g.side_z);
+	gzip_stream_free(g.side.z);
 	return err ? -1 : 0;
 }
 

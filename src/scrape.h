@@ -20,6 +20,7 @@
 struct flow_expiry;
 struct iface_follow;
 struct event_hub;
+struct worker;
 
 enum scrape_format { FORMAT_TEXT = EXPO_TEXT, FORMAT_OPENMETRICS = EXPO_OPENMETRICS };
 
@@ -32,7 +33,13 @@ struct scrape_work {
 	struct strbuf buf;	/* a gzip-only body's chunk buffer, not faulted in again */
 	size_t last_len;	/* the last text's length */
 	struct strbuf side_text, side_out;	/* a family made beside another */
+	/* The second half of a large body's flow series is rendered and
+	 * compressed on a thread of its own, into these. */
+	struct worker *worker;
+	struct strbuf twin_text[2], twin_out[2];
+	int one_thread;		/* render on one thread: one CPU, or a test */
 };
+void scrape_work_free(struct scrape_work *w);
 
 struct scrape_body {
 	int refs;

@@ -384,9 +384,15 @@ START_TEST(large_body_kept_gzipped_only)
 	at[2] = (size_t)(packets - whole.text.data);
 	at[3] = at[2] + 1;
 	ck_assert_uint_gt(at[2], 4 * 2048);
-	for (size_t i = 0; i < 8; i++) {
+	for (size_t i = 0; i < 16; i++) {
+		/* Compressed by the worker thread, then on the rendering thread. */
+		if (i == 8) {
+			ck_assert_ptr_nonnull(work.worker);
+			scrape_work_free(&work);
+			work.one_thread = 1;
+		}
 		/* After a large body, the next is made large from the start. */
-		work.last_len = i < 4 ? 0 : SIZE_MAX;
+		work.last_len = i % 8 < 4 ? 0 : SIZE_MAX;
 		ck_assert_int_eq(scrape_render(&part, format, &in, at[i % 4], &work), 0);
 		ck_assert_msg(part.compressed_only, "flush at %zu", at[i % 4]);
 		ck_assert_ptr_null(scrape_payload(&part, format, 0));
@@ -395,14 +401,13 @@ START_TEST(large_body_kept_gzipped_only)
 		body_text(&part);
 		ck_assert_uint_eq(inflated.len, whole.text.len);
 		ck_assert_msg(!memcmp(inflated.data, whole.text.data, inflated.len),
-			      "flush at %zu%s: the text differs", at[i % 4],
-			      i < 4 ? "" : " after a large body");
+			      "flush at %zu%s%s: the text differs", at[i % 4],
+			      i % 8 < 4 ? "" : " after a large body", i < 8 ? "" : ", one thread");
 	}
 	strbuf_free(&whole.text);
+	ck_assert_ptr_null(work.worker);
 	strbuf_free(&part.gzip);
-	strbuf_free(&work.buf);
-	strbuf_free(&work.side_text);
-	strbuf_free(&work.side_out);
+	scrape_work_free(&work);
 }
 END_TEST
 

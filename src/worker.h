@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * A second thread, kept between scrapes, that runs one job beside its
+ * caller: half of a large body's flow series are rendered and compressed
+ * there. Each half keeps its own text and its own deflate stream: handing
+ * the text itself from one core to the other costs more than it saves
+ * (316 MB crossed at about 5 GB/s on the machine of BENCHMARKS.md).
+ */
+#ifndef TCFLOW_WORKER_H
+#define TCFLOW_WORKER_H
+
+struct worker;
+
+/* NULL when no thread can be started. */
+struct worker *worker_new(void);
+/* Runs fn(arg) on the thread; one job at a time, each ended by
+ * worker_join before the next. */
+void worker_start(struct worker *w, void (*fn)(void *arg), void *arg);
+/* Until the job has returned: what it wrote is then the caller's. */
+void worker_join(struct worker *w);
+void worker_free(struct worker *w);
+
+#endif

@@ -43,6 +43,7 @@ void scraper_init(struct scraper *s, int flows_fd, int ifaces_fd, int losses_fd,
 	s->exporter_metrics = exporter_metrics;
 	s->start_time = clock_seconds(CLOCK_REALTIME);
 	s->text_max = SCRAPE_TEXT_MAX;
+	s->read_ahead_min = READ_AHEAD_MIN;
 	s->work.one_thread = sysconf(_SC_NPROCESSORS_ONLN) < 2;
 	series_init(&s->series, labels);
 }
@@ -126,6 +127,13 @@ static void credit_gone(struct scraper *s)
 	free(gone);
 }
 
+struct worker *scrape_worker(struct scrape_work *w)
+{
+	if (!w->worker && !w->one_thread && !(w->worker = worker_new()))
+		w->one_thread = 1;	/* no thread to be had: one from now on */
+	return w->worker;
+}
+
 /* Reads the maps and folds them into the series, the flow table streamed
  * from the batch reads into the accounting (no copy of it is kept). Runs
  * without the lock: s->running keeps it the only writer of s->snap and
@@ -146,7 +154,8 @@ double scraper_read(struct scraper *s)
 		flow_expiry_begin_read(s->expiry);
 	if (s->expiry && r.series)
 		credit_gone(s);
-	err = map_drain(s->flows_fd, r.key_size, sizeof(struct flow_value), read_flow, &r);
+	err = map_drain_ahead(s->flows_fd, r.key_size, sizeof(struct flow_value), read_flow, &r,
+			      s->snap.n_flows >= s->read_ahead_min ? scrape_worker(&s->work) : NULL);
 	if (s->expiry)
 		flow_expiry_end_read(s->expiry);
 	took = clock_seconds(CLOCK_MONOTONIC) - started;
@@ -279,9 +288,7 @@ static int twin_start(struct expo_sink *sink, const struct expo *e, const struct
 	struct scrape_work *w = g->work;
 	struct twin *t = &g->twin;
 
-	if (!w->worker && !w->one_thread && !(w->worker = worker_new()))
-		w->one_thread = 1;	/* no thread to be had: render alone from now on */
-	if (!w->worker)
+	if (!scrape_worker(w))
 		return -1;
 	deflate_sink_init(&t->bytes, &w->twin_text[0], &w->twin_out[0], e->format, g->side.base.at);
 	deflate_sink_init(&t->packets, &w->twin_text[1], &w->twin_out[1], e->format,

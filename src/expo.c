@@ -252,7 +252,7 @@ static void counter_copied(struct expo *e, const char *labels, size_t len, uint6
 	memcpy(p, "_total", 6);
 	p += 6;
 	at = (size_t)(p - out->data);
-	memmove(p, labels, len);
+	memcpy(p, labels, len);	/* never overlapping: labels end before p */
 	out->len = at + len;
 	counter_rest(e, at, len, v, created);
 }

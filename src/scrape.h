@@ -33,11 +33,12 @@ struct scrape_work {
 	struct strbuf buf;	/* a gzip-only body's chunk buffer, not faulted in again */
 	size_t last_len;	/* the last text's length */
 	struct strbuf side_text, side_out;	/* a family made beside another */
-	/* The second half of a large body's flow series is rendered and
-	 * compressed on a thread of its own, into these. */
+	/* A second thread: it reads a large flow table ahead of the
+	 * accounting, and renders and compresses the second half of a large
+	 * body's flow series into twin_text and twin_out. */
 	struct worker *worker;
 	struct strbuf twin_text[2], twin_out[2];
-	int one_thread;		/* render on one thread: one CPU, or a test */
+	int one_thread;		/* no second thread: one CPU, or a test */
 };
 /* w's thread, started on first need; NULL with one CPU, or none to be had. */
 struct worker *scrape_worker(struct scrape_work *w);

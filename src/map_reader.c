@@ -2,7 +2,6 @@
 #include "map_reader.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -10,7 +9,6 @@
 
 #include "array.h"
 #include "log.h"
-#include "worker.h"
 
 #define BATCH_ENTRIES 4096
 
@@ -94,146 +92,6 @@ int map_drain(int fd, size_t key_size, size_t value_size, map_entry_cb cb, void 
 	int delivered = 0;
 	int err = drain_batch(fd, key_size, value_size, cb, ctx, &delivered);
 
-	if (!delivered && (err == -EINVAL || err == -ENOTSUP || err == -EOPNOTSUPP))
-		err = drain_iterate(fd, key_size, value_size, cb, ctx);
-	return err;
-}
-
-/* ---- the batch lookups a few batches ahead, on a second thread -------- */
-
-#define AHEAD 3
-
-struct batch {
-	char *keys, *values;
-	uint32_t cap, count;
-};
-
-struct ahead {
-	int fd;
-	size_t key_size, value_size;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;	/* a batch is read, or taken */
-	struct batch b[AHEAD];
-	unsigned int read, taken;	/* batches so far: b[n % AHEAD] */
-	int done, stop, err;
-};
-
-static int batch_room(struct batch *b, uint32_t cap, const struct ahead *a)
-{
-	free(b->keys);
-	free(b->values);
-	b->keys = malloc(cap * a->key_size);
-	b->values = malloc(cap * a->value_size);
-	b->cap = b->keys && b->values ? cap : 0;
-	return b->cap ? 0 : -ENOMEM;
-}
-
-/* One lookup into b: 0, 1 at the last batch, or -errno. */
-static int lookup_into(struct ahead *a, struct batch *b, uint64_t *token, int first)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-
-	for (;;) {
-		if (!b->cap && batch_room(b, BATCH_ENTRIES, a))
-			return -ENOMEM;
-		b->count = b->cap;
-		if (!bpf_map_lookup_batch(a->fd, first ? NULL : token, token, b->keys, b->values,
-					  &b->count, &opts))
-			return 0;
-		if (errno == ENOENT)	/* the last batch: count may be > 0 */
-			return 1;
-		/* A hash bucket held more than cap entries: grow, retry. */
-		if (errno != ENOSPC || b->count || b->cap >= (1U << 20))
-			return -errno;
-		if (batch_room(b, b->cap * 2, a))
-			return -ENOMEM;
-	}
-}
-
-static void read_ahead(void *arg)
-{
-	struct ahead *a = arg;
-	uint64_t token = 0;
-	int rc = 0;
-
-	for (unsigned int n = 0; rc == 0; n++) {
-		int stop;
-
-		pthread_mutex_lock(&a->lock);
-		while (n - a->taken == AHEAD && !a->stop)
-			pthread_cond_wait(&a->cond, &a->lock);
-		stop = a->stop;
-		pthread_mutex_unlock(&a->lock);
-		if (stop)
-			break;
-		rc = lookup_into(a, &a->b[n % AHEAD], &token, n == 0);
-		pthread_mutex_lock(&a->lock);
-		if (rc >= 0)
-			a->read = n + 1;
-		a->err = rc < 0 ? rc : 0;
-		a->done = rc != 0;
-		pthread_cond_broadcast(&a->cond);
-		pthread_mutex_unlock(&a->lock);
-	}
-}
-
-/* The next batch read, NULL after the last (a->err says why). */
-static struct batch *next_read(struct ahead *a)
-{
-	struct batch *b = NULL;
-
-	pthread_mutex_lock(&a->lock);
-	while (a->read == a->taken && !a->done)
-		pthread_cond_wait(&a->cond, &a->lock);
-	if (a->read != a->taken)
-		b = &a->b[a->taken % AHEAD];
-	pthread_mutex_unlock(&a->lock);
-	return b;
-}
-
-static void taken(struct ahead *a, int stop)
-{
-	pthread_mutex_lock(&a->lock);
-	a->taken++;
-	a->stop |= stop;
-	pthread_cond_broadcast(&a->cond);
-	pthread_mutex_unlock(&a->lock);
-}
-
-static int drain_ahead(struct ahead *a, map_entry_cb cb, void *ctx, struct worker *w,
-		       int *delivered)
-{
-	struct batch *b;
-	int err = 0;
-
-	worker_start(w, read_ahead, a);
-	while (!err && (b = next_read(a))) {
-		*delivered |= b->count > 0;
-		for (uint32_t i = 0; i < b->count && !err; i++)
-			err = cb(ctx, b->keys + i * a->key_size, b->values + i * a->value_size);
-		taken(a, err != 0);
-	}
-	worker_join(w);
-	return err ? err : a->err;
-}
-
-int map_drain_ahead(int fd, size_t key_size, size_t value_size, map_entry_cb cb, void *ctx,
-		    struct worker *w)
-{
-	struct ahead a = { .fd = fd, .key_size = key_size, .value_size = value_size };
-	int delivered = 0, err;
-
-	if (!w)
-		return map_drain(fd, key_size, value_size, cb, ctx);
-	pthread_mutex_init(&a.lock, NULL);
-	pthread_cond_init(&a.cond, NULL);
-	err = drain_ahead(&a, cb, ctx, w, &delivered);
-	for (int i = 0; i < AHEAD; i++) {
-		free(a.b[i].keys);
-		free(a.b[i].values);
-	}
-	pthread_cond_destroy(&a.cond);
-	pthread_mutex_destroy(&a.lock);
 	if (!delivered && (err == -EINVAL || err == -ENOTSUP || err == -EOPNOTSUPP))
 		err = drain_iterate(fd, key_size, value_size, cb, ctx);
 	return err;

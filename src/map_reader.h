@@ -32,12 +32,6 @@ struct snapshot {
  * value (all CPUs' copies for a per-CPU map). Returns 0 or -errno. */
 typedef int (*map_entry_cb)(void *ctx, const void *key, const void *value);
 int map_drain(int fd, size_t key_size, size_t value_size, map_entry_cb cb, void *ctx);
-/* The same, the batch lookups made on w's thread a few batches ahead of
- * cb, which runs on the caller's: the kernel's copying and the caller's
- * folding overlap. Without w, map_drain. */
-struct worker;
-int map_drain_ahead(int fd, size_t key_size, size_t value_size, map_entry_cb cb, void *ctx,
-		    struct worker *w);
 
 /* The flow table's key size: sizeof(struct flow_key) with owners on,
  * TCFLOW_KEY_SIZE_NO_OWNER without (the owner's bytes are not there). */

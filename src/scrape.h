@@ -33,9 +33,8 @@ struct scrape_work {
 	struct strbuf buf;	/* a gzip-only body's chunk buffer, not faulted in again */
 	size_t last_len;	/* the last text's length */
 	struct strbuf side_text, side_out;	/* a family made beside another */
-	/* A second thread: it reads a large flow table ahead of the
-	 * accounting, and renders and compresses the second half of a large
-	 * body's flow series into twin_text and twin_out. */
+	/* A second thread: it renders and compresses the second half of a
+	 * large body's flow series into twin_text and twin_out. */
 	struct worker *worker;
 	struct strbuf twin_text[2], twin_out[2];
 	int one_thread;		/* no second thread: one CPU, or a test */
@@ -43,9 +42,6 @@ struct scrape_work {
 /* w's thread, started on first need; NULL with one CPU, or none to be had. */
 struct worker *scrape_worker(struct scrape_work *w);
 void scrape_work_free(struct scrape_work *w);
-/* Below this the batches crossing between cores cost more than the
- * overlap saves (100,000 flows: read 1.2x -> 1.6-2.0x the bare read). */
-#define READ_AHEAD_MIN 262144
 
 struct scrape_body {
 	int refs;
@@ -75,9 +71,6 @@ struct scraper {
 	struct scrape_body *latest;	/* result of the last finished scrape */
 	struct scrape_body *spare;	/* a released body, reused to save allocations */
 	size_t text_max;	/* SCRAPE_TEXT_MAX; tests make it small */
-	/* Flow tables that held at least this many entries at the last read
-	 * are read a few batches ahead on the second thread. */
-	size_t read_ahead_min;
 	struct scrape_work work;	/* see scrape_render */
 	/* Families of other parts (the HTTP server), rendered last. */
 	void (*extra_render)(void *cls, struct expo *e);

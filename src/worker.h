@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * A second thread, kept between scrapes, that runs one job beside its
- * caller: a large flow table's batch lookups, a few batches ahead of the
- * accounting, and half of a large body's flow series, rendered and
- * compressed there. Each half keeps its own text and its own deflate
+ * caller: half of a large body's flow series are rendered and compressed
+ * there. Each half keeps its own text and its own deflate
  * stream: handing the text itself from one core to the other costs more
  * than it saves (316 MB crossed at about 5 GB/s on the machine of
  * BENCHMARKS.md).

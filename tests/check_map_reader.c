@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Reading the kernel's tables (map_reader.c) from maps with known entries:
  * every entry exactly once, with its values, whatever the number of batch
- * reads it takes or what changes between them, read on the caller's
- * thread or a few batches ahead on a second; the interface copies
+ * reads it takes or what changes between them; the interface copies
  * summed per hook; the loss counters summed over CPUs; a failed map
  * marked, not fatal. Needs CAP_BPF to create maps; otherwise exits 77. */
 #include <check.h>
@@ -17,7 +16,6 @@
 #include "log.h"
 #include "map_reader.h"
 #include "tables.h"
-#include "worker.h"
 
 /* One batch read returns at most 4,096 flows (BATCH_ENTRIES): these
  * sizes need no batch, one, exactly one full one, one more, and three. */
@@ -155,19 +153,6 @@ static int log_entry(void *ctx, const void *key, const void *value)
 	return 0;
 }
 
-/* map_drain, or (ahead) the lookups on a second thread. */
-static int drain(int ahead, struct drain_log *d)
-{
-	struct worker *w = ahead ? worker_new() : NULL;
-	int err;
-
-	ck_assert(!ahead || w);
-	err = map_drain_ahead(flows_fd, TCFLOW_KEY_SIZE_NO_OWNER, sizeof(struct flow_value),
-			      log_entry, d, w);
-	worker_free(w);
-	return err;
-}
-
 static void add_5000(struct drain_log *d)
 {
 	for (uint32_t i = 10000; i < 15000; i++) {
@@ -196,7 +181,8 @@ START_TEST(flows_added_between_batches)
 	fill(flows_fd, 10000);
 	d->fd = flows_fd;
 	d->at_first = add_5000;
-	ck_assert_int_eq(drain(_i, d), 0);
+	ck_assert_int_eq(map_drain(flows_fd, TCFLOW_KEY_SIZE_NO_OWNER, sizeof(struct flow_value),
+				   log_entry, d), 0);
 	for (int i = 0; i < 10000; i++)
 		ck_assert_msg(d->seen[i] == 1, "flow %d read %u times", i, d->seen[i]);
 	for (int i = 10000; i < 15000; i++) {
@@ -219,15 +205,15 @@ START_TEST(flows_deleted_between_batches)
 	fill(flows_fd, 10000);
 	d->fd = flows_fd;
 	d->at_first = delete_odd;
-	ck_assert_int_eq(drain(_i, d), 0);
+	ck_assert_int_eq(map_drain(flows_fd, TCFLOW_KEY_SIZE_NO_OWNER, sizeof(struct flow_value),
+				   log_entry, d), 0);
 	for (int i = 0; i < 10000; i += 2)
 		ck_assert_msg(d->seen[i] == 1, "flow %d read %u times", i, d->seen[i]);
 	for (int i = 1; i < 10000; i += 2) {
 		ck_assert_uint_le(d->seen[i], 1);
 		odd += d->seen[i];
 	}
-	/* Ahead, up to three batches may be read before the first call. */
-	ck_assert_uint_le(odd, _i ? 5000 : 4096);
+	ck_assert_uint_le(odd, 4096);
 	ck_assert_uint_eq(d->calls, 5000 + odd);
 	free(d);
 }
@@ -238,38 +224,11 @@ START_TEST(callback_error_stops_the_read)
 {
 	struct drain_log *d = calloc(1, sizeof(*d));
 
-	fill(flows_fd, 10000);
-	d->stop_at = 4100;	/* in the second batch */
-	ck_assert_int_eq(drain(_i, d), -ECANCELED);
-	ck_assert_uint_eq(d->calls, 4100);
-	free(d);
-}
-END_TEST
-
-/* Read ahead on a second thread: every flow once with its counts, however
- * many batches; the thread is free again for the next read, also after
- * a callback stopped one. */
-START_TEST(read_ahead_every_flow_once)
-{
-	uint32_t n = table_sizes[_i];
-	struct drain_log *d = calloc(1, sizeof(*d));
-	struct worker *w = worker_new();
-
-	ck_assert_ptr_nonnull(w);
-	fill(flows_fd, n);
-	for (int pass = 0; pass < 3; pass++) {
-		memset(d, 0, sizeof(*d));
-		d->stop_at = pass == 1 && n ? 1 : 0;
-		ck_assert_int_eq(map_drain_ahead(flows_fd, TCFLOW_KEY_SIZE_NO_OWNER,
-						 sizeof(struct flow_value), log_entry, d, w),
-				 d->stop_at ? -ECANCELED : 0);
-		if (d->stop_at)
-			continue;
-		ck_assert_uint_eq(d->calls, n);
-		for (uint32_t i = 0; i < n; i++)
-			ck_assert_msg(d->seen[i] == 1, "flow %u read %u times", i, d->seen[i]);
-	}
-	worker_free(w);
+	fill(flows_fd, 100);
+	d->stop_at = 3;
+	ck_assert_int_eq(map_drain(flows_fd, TCFLOW_KEY_SIZE_NO_OWNER, sizeof(struct flow_value),
+				   log_entry, d), -ECANCELED);
+	ck_assert_uint_eq(d->calls, 3);
 	free(d);
 }
 END_TEST
@@ -389,11 +348,9 @@ static Suite *map_reader_suite(void)
 			    sizeof(table_sizes) / sizeof(table_sizes[0]));
 	tcase_add_test(tc, reread_replaces);
 	tcase_add_test(tc, key_size_follows_the_table);
-	tcase_add_loop_test(tc, flows_added_between_batches, 0, 2);
-	tcase_add_loop_test(tc, flows_deleted_between_batches, 0, 2);
-	tcase_add_loop_test(tc, callback_error_stops_the_read, 0, 2);
-	tcase_add_loop_test(tc, read_ahead_every_flow_once, 0,
-			    sizeof(table_sizes) / sizeof(table_sizes[0]));
+	tcase_add_test(tc, flows_added_between_batches);
+	tcase_add_test(tc, flows_deleted_between_batches);
+	tcase_add_test(tc, callback_error_stops_the_read);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(other, setup, teardown);
 	tcase_add_test(other, interface_copies_summed_per_hook);

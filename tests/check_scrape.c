@@ -151,13 +151,10 @@ START_TEST(first_scrape_exact_lines)
 END_TEST
 
 /* Counts grow with the table; a flow new after the first scrape shows 0
- * first and its count one scrape later. Read on one thread, then ahead
- * on a second. */
+ * first and its count one scrape later. */
 START_TEST(counts_follow_the_table)
 {
 	const char *text;
-
-	sc.read_ahead_min = _i ? 0 : SIZE_MAX;
 
 	flow(1, 7, 0);
 	totals(7, 1);
@@ -194,13 +191,11 @@ END_TEST
 
 /* A flow that grew and then went idle: the sweeper deleted it with 10
  * packets, of which the last scrape had read 7. The next scrape credits
- * the 3, counts it expired, not evicted. One thread, then read ahead. */
+ * the 3, counts it expired, not evicted. */
 START_TEST(expired_flow_credited)
 {
 	struct flow_expiry ex;
 	const char *text;
-
-	sc.read_ahead_min = _i ? 0 : SIZE_MAX;
 
 	ck_assert_int_eq(flow_expiry_start(&ex, flows_fd, 3600), 0);
 	sc.expiry = &ex;
@@ -479,9 +474,9 @@ static Suite *scrape_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, first_scrape_exact_lines);
-	tcase_add_loop_test(tc, counts_follow_the_table, 0, 2);
+	tcase_add_test(tc, counts_follow_the_table);
 	tcase_add_test(tc, evictions_estimated);
-	tcase_add_loop_test(tc, expired_flow_credited, 0, 2);
+	tcase_add_test(tc, expired_flow_credited);
 	tcase_add_test(tc, failed_interface_read);
 	tcase_add_test(tc, openmetrics_body);
 	tcase_add_loop_test(tc, gzip_inflates_to_the_text, 0, 2);

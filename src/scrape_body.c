@@ -118,6 +118,8 @@ static void gzip_splice(struct expo_sink *sink, struct strbuf *out)
 	struct deflate_sink *twin = g->twin.joined ? &g->twin.packets : NULL;
 	size_t len = out->len;
 
+	if (out->oom)
+		return;	/* the body is lost: the streams may be half made */
 	if (deflate_finish(&g->side) || splice_after(&g->z, 1, out, g->gz, &g->side) ||
 	    (twin && gzip_stream_splice(g->z, g->gz, twin->z, twin->out))) {
 		out->oom = 1;

@@ -160,6 +160,11 @@ gzip -dc <"$tmp/om.gz" >"$tmp/om.gz.txt" || not_ok "the gzip body does not infla
 keep "$tmp/om.txt" >"$tmp/a" && keep "$tmp/om.gz.txt" >"$tmp/b"
 cmp -s "$tmp/a" "$tmp/b" && ok "plain and gzip bodies: the same text but for the scrape's duration" ||
 	not_ok "plain and gzip bodies differ: $(diff "$tmp/a" "$tmp/b" | head -n 3)"
+# A thread started since (the scrape's second thread, with two CPUs, where
+# the gzip request rendered half its series) holds no capability either.
+for t in /proc/"$EXP_PID"/task/*; do
+	[ "$(sed -n 's/^CapEff:\t//p' "$t/status")" = 0000000000000000 ] || { not_ok "thread ${t##*/} kept capabilities"; break; }
+done && ok "replay, after a large body: every thread without capabilities ($(ls /proc/"$EXP_PID"/task | wc -l) threads)"
 stop_exporter TERM
 
 # ---- signals end a replay of a FIFO --------------------------------------------------

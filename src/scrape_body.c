@@ -8,7 +8,6 @@
  */
 #include "scrape.h"
 
-#include <stddef.h>
 #include <stdlib.h>
 
 #include "gzip.h"

@@ -361,7 +361,8 @@ static const struct strbuf *body_text(const struct scrape_body *b)
  * first flush comes before the flow families, inside the bytes family, at
  * the packets family (which then makes its labels again) or after it (the
  * packets family copied the labels before); and after a large body, when
- * the packets family is made beside the bytes family and spliced in. */
+ * the packets family is made beside the bytes family and spliced in. All
+ * of it with half the flow series on a second thread, then on one. */
 START_TEST(large_body_kept_gzipped_only)
 {
 	enum scrape_format format = _i ? FORMAT_OPENMETRICS : FORMAT_TEXT;

@@ -12,6 +12,7 @@
 #include "process_metrics.h"
 #include "iface_follow.h"
 #include "render.h"
+#include "worker.h"
 
 static double clock_seconds(clockid_t clock)
 {
@@ -41,6 +42,7 @@ void scraper_init(struct scraper *s, int flows_fd, int ifaces_fd, int losses_fd,
 	s->exporter_metrics = exporter_metrics;
 	s->start_time = clock_seconds(CLOCK_REALTIME);
 	s->text_max = SCRAPE_TEXT_MAX;
+	s->gzip_split = SCRAPE_GZIP_SPLIT;
 	s->work.one_thread = sysconf(_SC_NPROCESSORS_ONLN) < 2;
 	series_init(&s->series, labels);
 }
@@ -59,6 +61,7 @@ void scraper_destroy(struct scraper *s)
 	body_free(s->latest);
 	body_free(s->spare);
 	scrape_work_free(&s->work);
+	worker_free(s->gzip_worker);
 	snapshot_free(&s->snap);
 	series_free(&s->series);
 	pthread_cond_destroy(&s->done);
@@ -235,11 +238,13 @@ static struct scrape_body *latest_or_new(struct scraper *s, enum scrape_format f
 
 /* Called with the lock held: the gzip variant, made once per body. A
  * failed variant is emptied, never cached half made. */
-static int make_gzip(struct scrape_body *b)
+static int make_gzip(struct scraper *s, struct scrape_body *b)
 {
 	if (b->gzip.len)
 		return 0;
-	if (gzip_compress(&b->text, &b->gzip)) {
+	if (!s->gzip_worker && !s->work.one_thread && b->text.len >= s->gzip_split)
+		s->gzip_worker = worker_new();
+	if (scrape_gzip(&b->text, &b->gzip, s->gzip_worker, s->gzip_split)) {
 		strbuf_reset(&b->gzip);
 		return -1;
 	}
@@ -261,7 +266,7 @@ struct scrape_body *scraper_get(struct scraper *s, enum scrape_format format, in
 
 	pthread_mutex_lock(&s->lock);
 	b = latest_or_new(s, format);
-	if (b && gzip && make_gzip(b))
+	if (b && gzip && make_gzip(s, b))
 		b = NULL;
 	if (b)
 		b->refs++;

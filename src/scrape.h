@@ -28,6 +28,10 @@ enum scrape_format { FORMAT_TEXT = EXPO_TEXT, FORMAT_OPENMETRICS = EXPO_OPENMETR
  * they are rendered: at a million series, 23 MB instead of 316 MB. */
 #define SCRAPE_TEXT_MAX ((size_t)32 << 20)
 
+/* A text held whole from this length up is gzipped in two halves at once,
+ * the second on a second thread, where there is one. */
+#define SCRAPE_GZIP_SPLIT ((size_t)4 << 20)
+
 /* What one body tells the rendering of the next. */
 struct scrape_work {
 	struct strbuf buf;	/* a gzip-only body's chunk buffer, not faulted in again */
@@ -42,6 +46,10 @@ struct scrape_work {
 /* w's thread, started on first need; NULL with one CPU, or none to be had. */
 struct worker *scrape_worker(struct scrape_work *w);
 void scrape_work_free(struct scrape_work *w);
+/* text as one gzip member into gz (emptied first), its second half
+ * compressed on w where w is not NULL and text is split bytes or more
+ * (SCRAPE_GZIP_SPLIT). 0 or -1. */
+int scrape_gzip(const struct strbuf *text, struct strbuf *gz, struct worker *w, size_t split);
 
 struct scrape_body {
 	int refs;
@@ -71,7 +79,11 @@ struct scraper {
 	struct scrape_body *latest;	/* result of the last finished scrape */
 	struct scrape_body *spare;	/* a released body, reused to save allocations */
 	size_t text_max;	/* SCRAPE_TEXT_MAX; tests make it small */
+	size_t gzip_split;	/* SCRAPE_GZIP_SPLIT; tests make it small */
 	struct scrape_work work;	/* see scrape_render */
+	/* Under the lock: a body's gzip made on request. Not work's worker,
+	 * which a scrape may be using meanwhile. */
+	struct worker *gzip_worker;
 	/* Families of other parts (the HTTP server), rendered last. */
 	void (*extra_render)(void *cls, struct expo *e);
 	void *extra_cls;

@@ -184,6 +184,50 @@ static void twin_join(struct expo_sink *sink, struct strbuf *out)
 	strbuf_free(t->bytes.out);	/* spliced: not held while the body grows */
 }
 
+/* The second half of a body's text, compressed on the worker. */
+struct gzip_half {
+	struct gzip_stream *z;
+	const char *data;
+	size_t len;
+	struct strbuf out;
+	int failed;
+};
+
+static void gzip_half_run(void *arg)
+{
+	struct gzip_half *h = arg;
+
+	h->failed = gzip_stream_write(h->z, h->data, h->len, GZIP_FULL, &h->out);
+}
+
+int scrape_gzip(const struct strbuf *text, struct strbuf *gz, struct worker *w, size_t split)
+{
+	size_t mid = text->len / 2;
+	struct gzip_half h = { .data = text->data + mid, .len = text->len - mid };
+	struct gzip_stream *z;
+	int err;
+
+	if (!w || text->len < split)
+		return gzip_compress(text, gz);
+	strbuf_reset(gz);
+	z = gzip_stream_new(1);
+	h.z = gzip_stream_new(0);
+	/* Reserved here: its pages then come from this thread's heap, where
+	 * the body's gzip goes next. */
+	err = !z || !h.z || strbuf_reserve(&h.out, h.len / 8);
+	if (!err) {
+		worker_start(w, gzip_half_run, &h);
+		err = gzip_stream_write(z, text->data, mid, GZIP_MORE, gz);
+		worker_join(w);
+	}
+	err = err || h.failed || gzip_stream_splice(z, gz, h.z, &h.out) ||
+	      gzip_stream_write(z, NULL, 0, GZIP_END, gz);
+	gzip_stream_free(z);
+	gzip_stream_free(h.z);
+	strbuf_free(&h.out);
+	return err ? -1 : 0;
+}
+
 void scrape_work_free(struct scrape_work *w)
 {
 	worker_free(w->worker);

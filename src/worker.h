@@ -2,10 +2,11 @@
 /*
  * A second thread, kept between scrapes, that runs one job beside its
  * caller: half of a large body's flow series are rendered and compressed
- * there. Each half keeps its own text and its own deflate
- * stream: handing the text itself from one core to the other costs more
- * than it saves (316 MB crossed at about 5 GB/s on the machine of
- * BENCHMARKS.md).
+ * there, each half with its own text and deflate stream, for handing 316
+ * MB of text from one core to the other costs more than it saves (about
+ * 5 GB/s on the machine of BENCHMARKS.md); or the second half of a text
+ * held whole (under 32 MiB, still in the cache the cores share) is
+ * gzipped there.
  */
 #ifndef TCFLOW_WORKER_H
 #define TCFLOW_WORKER_H

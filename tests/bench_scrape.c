@@ -226,7 +226,8 @@ int main(int argc, char **argv)
 		if (scrape_render(&body, (enum scrape_format)format, &in, sc.text_max, &sc.work))
 			return 1;
 		tick(&t[3]);
-		if (!body.compressed_only && gzip_compress(&body.text, &body.gzip))
+		if (!body.compressed_only &&
+		    scrape_gzip(&body.text, &body.gzip, scrape_worker(&sc.work), sc.gzip_split))
 			return 1;
 		tick(&t[4]);
 		if (round == 0)

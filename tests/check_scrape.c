@@ -17,6 +17,7 @@
 #include "log.h"
 #include "scrape.h"
 #include "tables.h"
+#include "worker.h"
 
 #define S 1000000000ULL
 
@@ -312,6 +313,38 @@ START_TEST(gzip_compress_round_trip)
 }
 END_TEST
 
+/* A text held whole from the split's length up is gzipped in two halves,
+ * the second on a second thread, spliced into one member: the system's
+ * gzip reads back the very text, at the split's length, one byte short of
+ * it (one stream) and past it by an odd count, at the default split and
+ * at one of a few bytes. */
+START_TEST(gzip_in_halves)
+{
+	struct worker *w = worker_new();
+	struct strbuf in = { 0 }, gz = { 0 }, one = { 0 };
+	size_t split[] = { SCRAPE_GZIP_SPLIT, 2 };
+
+	ck_assert_ptr_nonnull(w);
+	for (int i = 0; in.len < SCRAPE_GZIP_SPLIT + 77; i++)
+		strbuf_printf(&in, "tcflow_flow_bytes_total{src_port=\"%d\"} %d\n", i % 65536, i * 7);
+	for (size_t k = 0; k < 6; k++) {
+		size_t at = split[k / 3], size = at - 1 + (k % 3 ? 1 : 0) + (k % 3 == 2 ? 77 : 0);
+
+		in.len = size;
+		ck_assert_int_eq(scrape_gzip(&in, &gz, w, at), 0);
+		ck_assert_int_eq(gzip_compress(&in, &one), 0);
+		/* Halves, or the one stream below the split's length. */
+		ck_assert_int_eq(gz.len == one.len && !memcmp(gz.data, one.data, gz.len), size < at);
+		ck_assert_uint_eq(inflate_gzip(&gz)->len, in.len);
+		ck_assert_msg(!memcmp(inflated.data, in.data, in.len), "%zu bytes", in.len);
+	}
+	worker_free(w);
+	strbuf_free(&in);
+	strbuf_free(&gz);
+	strbuf_free(&one);
+}
+END_TEST
+
 /* What HTTP sends a client that does not take gzip: the text, read back
  * in blocks of any size; a gzip cut short is an error, never a short
  * text passed off as whole. */
@@ -413,7 +446,8 @@ START_TEST(large_body_kept_gzipped_only)
 END_TEST
 
 /* What a scrape of a large table hands the HTTP server: the gzip alone,
- * for gzip and plain requests alike. */
+ * for gzip and plain requests alike; and past the gzip split, a text
+ * held whole whose gzip is made in halves on request. */
 START_TEST(scraper_keeps_large_bodies_gzipped)
 {
 	enum scrape_format format = _i ? FORMAT_OPENMETRICS : FORMAT_TEXT;
@@ -431,11 +465,17 @@ START_TEST(scraper_keeps_large_bodies_gzipped)
 	has(inflated.data, "tcflow_flow_packets_total" FLOW(1) " 1\n");
 	ck_assert_uint_eq(inflated.len, b->text_len);
 	scraper_put(&sc, b);
+	/* Held whole: its gzip made on request, in halves. */
 	sc.text_max = SIZE_MAX;
+	sc.gzip_split = 2048;
+	sc.work.one_thread = 0;	/* on one CPU too */
 	b = scraper_get(&sc, format, 1);
 	ck_assert_ptr_nonnull(b);
+	ck_assert_ptr_nonnull(sc.gzip_worker);
 	ck_assert_int_eq(b->compressed_only, 0);
 	ck_assert_ptr_eq(scrape_payload(b, format, 0), &b->text);
+	ck_assert_uint_eq(inflate_gzip(scrape_payload(b, format, 1))->len, b->text.len);
+	ck_assert(!memcmp(inflated.data, b->text.data, b->text.len));
 	scraper_put(&sc, b);
 }
 END_TEST
@@ -482,6 +522,7 @@ static Suite *scrape_suite(void)
 	tcase_add_test(tc, openmetrics_body);
 	tcase_add_loop_test(tc, gzip_inflates_to_the_text, 0, 2);
 	tcase_add_test(tc, gzip_compress_round_trip);
+	tcase_add_test(tc, gzip_in_halves);
 	tcase_add_test(tc, gunzip_stream_reads_back);
 	tcase_add_loop_test(tc, large_body_kept_gzipped_only, 0, 2);
 	tcase_add_loop_test(tc, scraper_keeps_large_bodies_gzipped, 0, 2);

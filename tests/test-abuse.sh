@@ -13,7 +13,9 @@
 #    connections as one address may open, back to back;
 #  - keep-alive for scrapers; HEAD /events sends no body; 1,000 query
 #    parameters get 400; /-/healthy; --web.disable-events;
-#  - capabilities after attaching: only CAP_NET_ADMIN (replay: none);
+#  - capabilities after attaching: only CAP_NET_ADMIN (replay: none), on
+#    every thread, those started for a large body included;
+#  - a body held whole (9 MB) gzipped in halves inflates to its text;
 #  - 30 slow readers of a large /metrics, arriving over 3 s, cost at
 #    most 3 bodies (RSS; a body each without sharing), and
 #    past --web.max-requests a request gets 503 while /-/healthy answers;
@@ -102,13 +104,20 @@ assert_ge "tcflow_http_refused_total{reason=\"max_event_streams\"}" \
 
 # ---- least privilege --------------------------------------------------------------
 caps() { sed -n "s/^$2:\t//p" "/proc/$1/status"; }
+# every_thread PID CAPEFF WHAT: each thread of PID has these effective capabilities.
+every_thread() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		[ "$(caps "$1/task/${t##*/}" CapEff)" = "$2" ] ||
+			{ not_ok "$3: thread ${t##*/} has capabilities $(caps "$1/task/${t##*/}" CapEff)"; return; }
+	done
+	ok "$3: every thread's effective capabilities $2 ($(ls /proc/"$1"/task | wc -l) threads)"
+}
 assert_eq "live: effective capabilities are CAP_NET_ADMIN only" 0000000000001000 "$(caps "$LIVE_PID" CapEff)"
 assert_eq "live: permitted likewise" 0000000000001000 "$(caps "$LIVE_PID" CapPrm)"
 assert_eq "live: bounding set likewise" 0000000000001000 "$(caps "$LIVE_PID" CapBnd)"
 assert_eq "live: no_new_privs" 1 "$(caps "$LIVE_PID" NoNewPrivs)"
-for t in /proc/"$LIVE_PID"/task/*; do
-	[ "$(sed -n 's/^CapEff:\t//p' "$t/status")" = 0000000000001000 ] || { not_ok "thread ${t##*/} kept capabilities"; break; }
-done && ok "every thread: CAP_NET_ADMIN only ($(ls /proc/"$LIVE_PID"/task | wc -l) threads)"
+every_thread "$LIVE_PID" 0000000000001000 "live, CAP_NET_ADMIN only"
 stop_exporter TERM
 assert_eq "detaching at exit works without the other capabilities" 0 "$WAIT_RC"
 assert_eq "no filter left on $IF_A" "" "$(in_a tc filter show dev "$IF_A" ingress)"
@@ -123,8 +132,17 @@ stop_exporter TERM
 start_exporter big --pcap="$tmp/many.pcap" --web.max-requests=30 || bail "the replay did not start"
 BIG=$EXP_PORT BIG_PID=$EXP_PID
 assert_eq "replay: no capabilities left" 0000000000000000 "$(caps "$BIG_PID" CapEff)"
-body=$(in_a curl -s --max-time 10 "http://127.0.0.1:$BIG/metrics" | wc -c)
+in_a curl -s --max-time 10 -o "$tmp/big.txt" "http://127.0.0.1:$BIG/metrics"
+body=$(wc -c <"$tmp/big.txt")
 assert_ge "a large body (bytes)" "$body" 5000000
+# Held whole (under 32 MiB), it is gzipped in two halves at once on request.
+keep() { grep -v '^tcflow_scrape_duration_seconds \|^process_' "$1"; }
+in_a curl -s --max-time 10 -H 'Accept-Encoding: gzip' -o "$tmp/big.gz" "http://127.0.0.1:$BIG/metrics"
+gzip -dc <"$tmp/big.gz" >"$tmp/big.gz.txt" || not_ok "the gzip of a body held whole does not inflate"
+keep "$tmp/big.txt" >"$tmp/a" && keep "$tmp/big.gz.txt" >"$tmp/b"
+cmp -s "$tmp/a" "$tmp/b" && ok "a body held whole: its gzip, made in halves, is the text but for the scrape's duration" ||
+	not_ok "a body held whole: plain and gzip differ: $(diff "$tmp/a" "$tmp/b" | head -n 3)"
+every_thread "$BIG_PID" 0000000000000000 "replay, after the gzip of a body held whole"
 rss() { sed -n 's/^VmRSS:\s*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
 before=$(rss "$BIG_PID")
 # 30 readers over 3 s: most arrive after the scrape before theirs ended.
@@ -155,16 +173,13 @@ assert_ge "OpenMetrics, 64000 series, full labels: a body over 32 MiB (bytes)" "
 assert_eq "sent plain with its length" "$size" "$(tr -d '\r' <"$tmp/om.head" | sed -n 's/^Content-Length: //Ip')"
 assert_eq "the plain body ends the exposition" "# EOF" "$(tail -n 1 "$tmp/om.txt")"
 assert_eq "every flow in it" 64000 "$(grep -c '^tcflow_flow_packets_total{' "$tmp/om.txt")"
-keep() { grep -v '^tcflow_scrape_duration_seconds \|^process_' "$1"; }
 gzip -dc <"$tmp/om.gz" >"$tmp/om.gz.txt" || not_ok "the gzip body does not inflate"
 keep "$tmp/om.txt" >"$tmp/a" && keep "$tmp/om.gz.txt" >"$tmp/b"
 cmp -s "$tmp/a" "$tmp/b" && ok "plain and gzip bodies: the same text but for the scrape's duration" ||
 	not_ok "plain and gzip bodies differ: $(diff "$tmp/a" "$tmp/b" | head -n 3)"
 # A thread started since (the scrape's second thread, with two CPUs, where
 # the gzip request rendered half its series) holds no capability either.
-for t in /proc/"$EXP_PID"/task/*; do
-	[ "$(sed -n 's/^CapEff:\t//p' "$t/status")" = 0000000000000000 ] || { not_ok "thread ${t##*/} kept capabilities"; break; }
-done && ok "replay, after a large body: every thread without capabilities ($(ls /proc/"$EXP_PID"/task | wc -l) threads)"
+every_thread "$EXP_PID" 0000000000000000 "replay, after a large body"
 stop_exporter TERM
 
 # ---- signals end a replay of a FIFO --------------------------------------------------

@@ -171,11 +171,16 @@ static void end_u64(struct expo *e, uint64_t v)
 	strbuf_putc(e->out, '\n');
 }
 
-/* OpenMetrics' x_created: when the counter started at zero. The text
- * format has no place for it. */
+/* OpenMetrics' x_created: when the counter started at zero, where asked
+ * for. The text format has no place for it. */
+static int writes_created(const struct expo *e, double created)
+{
+	return e->format == EXPO_OPENMETRICS && e->created && created > 0;
+}
+
 static void created_line(struct expo *e, const struct expo_label *l, size_t n, double created)
 {
-	if (e->format != EXPO_OPENMETRICS || created <= 0)
+	if (!writes_created(e, created))
 		return;
 	strbuf_append(e->out, e->family, e->family_len);
 	strbuf_puts(e->out, "_created");
@@ -186,7 +191,7 @@ static void created_line(struct expo *e, const struct expo_label *l, size_t n, d
 void expo_counter(struct expo *e, const char *labels, size_t len, uint64_t v, double created)
 {
 	sample_u64(e, "_total", labels, len, v);
-	if (e->format != EXPO_OPENMETRICS || created <= 0)
+	if (!writes_created(e, created))
 		return;
 	sample_name(e, "_created", labels, len);
 	created_value(e->out, 0, created);
@@ -200,7 +205,7 @@ static void counter_rest(struct expo *e, size_t off, size_t len, uint64_t v, dou
 	size_t flen = e->family_len;
 	char digits[20], *d = u64_digits(digits + sizeof(digits), v), *p;
 	size_t dlen = (size_t)(digits + sizeof(digits) - d);
-	int created_line = e->format == EXPO_OPENMETRICS && created > 0;
+	int created_line = writes_created(e, created);
 
 	if (strbuf_reserve(out, dlen + 2 + (created_line ? flen + 9 + len : 0)))
 		return;

@@ -53,6 +53,7 @@ struct expo {
 	struct strbuf *out;
 	struct expo_sink *sink;	/* NULL: out holds it all */
 	enum expo_format format;
+	int created;		/* OpenMetrics: counters carry their x_created */
 	enum expo_type type;
 	const char *family;	/* counters: without _total */
 	size_t family_len;
@@ -72,7 +73,8 @@ void expo_label_text(struct strbuf *sb, const struct expo_label *l, size_t n);
 
 /* A counter sample; labels is a label text from expo_label_text (may be
  * empty). created > 0 is the unix time the counter started at zero:
- * OpenMetrics writes it as _created, the text format has no place for it. */
+ * OpenMetrics writes it as _created where e->created asks for it, the
+ * text format has no place for it. */
 void expo_counter(struct expo *e, const char *labels, size_t len, uint64_t v, double created);
 void expo_counter_l(struct expo *e, const struct expo_label *l, size_t n, uint64_t v,
 		    double created);

@@ -33,6 +33,7 @@ enum {
 	OPT_PATH,
 	OPT_MAX_REQUESTS,
 	OPT_DISABLE_EXPORTER,
+	OPT_OM_CREATED,
 	OPT_LOG_LEVEL,
 	OPT_EVENTS_SAMPLE,
 	OPT_FLOW_LABELS,
@@ -69,6 +70,7 @@ static const struct option options[] = {
 	{ "web.telemetry-path", required_argument, NULL, OPT_PATH },
 	{ "web.max-requests", required_argument, NULL, OPT_MAX_REQUESTS },
 	{ "web.disable-exporter-metrics", no_argument, NULL, OPT_DISABLE_EXPORTER },
+	{ "web.openmetrics-created", no_argument, NULL, OPT_OM_CREATED },
 	{ "log.level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "events.sample", required_argument, NULL, OPT_EVENTS_SAMPLE },
 	{ "flow.labels", required_argument, NULL, OPT_FLOW_LABELS },
@@ -150,6 +152,8 @@ void flags_usage(FILE *out)
 "  --web.read-header-timeout=DURATION  time to send a whole request head (default 5s)\n"
 "  --web.disable-events          do not serve /events\n"
 "  --web.disable-exporter-metrics  leave out the process_* metrics\n"
+"  --web.openmetrics-created     write each counter's _created in OpenMetrics (Prometheus\n"
+"                                then stores them as series of their own)\n"
 "  --events.sample=N             one raw event per N packets per CPU, 0 for none (default %d)\n"
 "  --events.ring-size=BYTES      kernel ring buffer for events, a power of 2 (default %d)\n"
 "  --events.stdout               also print every event as a JSON line on stdout\n"
@@ -329,6 +333,9 @@ static enum flags_result apply(struct config *cfg, int opt, const char *arg,
 		return FLAGS_OK;
 	case OPT_DISABLE_EXPORTER:
 		cfg->disable_exporter_metrics = 1;
+		return FLAGS_OK;
+	case OPT_OM_CREATED:
+		cfg->openmetrics_created = 1;
 		return FLAGS_OK;
 	case OPT_LOG_LEVEL:
 		cfg->log_level = log_parse_level(arg);

@@ -25,6 +25,7 @@ struct config {
 	const char *telemetry_path;
 	uint32_t max_requests;
 	int disable_exporter_metrics;
+	int openmetrics_created;	/* --web.openmetrics-created */
 	uint32_t events_sample;		/* 0: no events */
 	uint32_t events_ring_size;
 	int events_stdout;

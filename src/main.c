@@ -71,6 +71,7 @@ static void scraper_for(struct scraper *s, struct tcflow *skel, const struct con
 	scraper_init(s, bpf_map__fd(skel->maps.flows), bpf_map__fd(skel->maps.iface_stats),
 		     bpf_map__fd(skel->maps.losses), !cfg->disable_exporter_metrics, &cfg->labels);
 	s->flow_max_entries = bpf_map__max_entries(skel->maps.flows);
+	s->openmetrics_created = cfg->openmetrics_created;
 }
 
 static int print_once(struct scraper *s)

@@ -568,6 +568,7 @@ void render_exposition(struct strbuf *out, enum expo_format format,
 	const uint32_t *order = series_order(in->series);
 
 	expo_init(&e, out, format);
+	e.created = in->created;
 	e.sink = in->sink;
 	flow_families(&e, in->series, order);
 	series_health(&e, in->series, in->start_time);

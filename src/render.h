@@ -32,6 +32,7 @@ struct render_input {
 	void *extra_cls;
 	const struct iface_health_view *ifaces;	/* NULL: no tcflow_interface_attached */
 	struct expo_sink *sink;		/* NULL: the text is written whole */
+	int created;			/* OpenMetrics: x_created samples too */
 };
 
 void render_exposition(struct strbuf *out, enum expo_format format,

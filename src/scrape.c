@@ -179,6 +179,7 @@ static struct scrape_body *scrape_new(struct scraper *s, struct scrape_body *b,
 	if (!b)
 		return NULL;
 	in.read_seconds = scraper_read(s);
+	in.created = s->openmetrics_created;
 	in.expired = s->expiry ? flow_expiry_count(s->expiry) : 0;
 	in.evictions = s->evictions;
 	if (s->exporter_metrics && process_metrics_read(&ps) == 0)

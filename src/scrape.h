@@ -64,6 +64,7 @@ struct scraper {
 	pthread_mutex_t lock;
 	int flows_fd, ifaces_fd, losses_fd;
 	int exporter_metrics;	/* render process_* */
+	int openmetrics_created;	/* x_created samples in OpenMetrics */
 	struct event_hub *hub;	/* NULL when events are off */
 	uint64_t flow_max_entries;
 	struct flow_expiry *expiry;	/* NULL without --flow.idle-timeout */

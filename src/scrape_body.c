@@ -149,6 +149,7 @@ static int twin_start(struct expo_sink *sink, const struct expo *e, const struct
 	deflate_sink_init(&t->bytes, &w->twin_text[0], &w->twin_out[0], e->format, g->side.base.at);
 	deflate_sink_init(&t->packets, &w->twin_text[1], &w->twin_out[1], e->format,
 			  g->side.base.at);
+	t->bytes.e.created = t->packets.e.created = e->created;
 	/* Made here, so that they and their growth stay in this thread's heap,
 	 * where the body's gzip can reuse what they free (at 1M series in
 	 * OpenMetrics, 3-5 MiB of peak RSS). */
@@ -270,8 +271,10 @@ int scrape_render(struct scrape_body *b, enum scrape_format format, struct rende
 
 	/* The text of a large body is not held up to text_max first, and its
 	 * packets family is made beside its bytes family. */
-	if (w->last_len > text_max)
+	if (w->last_len > text_max) {
 		begin_large(&g, w, format, GZIP_CHUNK < text_max ? GZIP_CHUNK : text_max);
+		g.side.e.created = in->created;
+	}
 	/* Write into the larger buffer: the other is let go. */
 	if (w->buf.cap > b->text.cap)
 		strbuf_swap(&w->buf, &b->text);

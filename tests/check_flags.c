@@ -37,6 +37,7 @@ START_TEST(defaults)
 	ck_assert_uint_eq(cfg.flow_max_entries, 262144);
 	ck_assert_uint_eq(cfg.max_requests, 40);
 	ck_assert_int_eq(cfg.log_level, LOG_INFO);
+	ck_assert_int_eq(cfg.openmetrics_created, 0);
 	ck_assert_ptr_null(cfg.pcap_file);
 }
 END_TEST
@@ -47,7 +48,8 @@ START_TEST(every_flag)
 			       "--tc.priority=7", "--tc.handle=0x10",
 			       "--flow.max-entries=1024", "--web.listen-address=127.0.0.1:0",
 			       "--web.telemetry-path=/m", "--web.max-requests=3",
-			       "--web.disable-exporter-metrics", "--log.level=debug"), FLAGS_OK);
+			       "--web.disable-exporter-metrics", "--web.openmetrics-created",
+			       "--log.level=debug"), FLAGS_OK);
 	ck_assert_int_eq(cfg.n_interfaces, 2);
 	ck_assert_str_eq(cfg.interfaces[1], "veth1");
 	ck_assert_uint_eq(cfg.tc_priority, 7);
@@ -57,6 +59,7 @@ START_TEST(every_flag)
 	ck_assert_str_eq(cfg.telemetry_path, "/m");
 	ck_assert_uint_eq(cfg.max_requests, 3);
 	ck_assert_int_eq(cfg.disable_exporter_metrics, 1);
+	ck_assert_int_eq(cfg.openmetrics_created, 1);
 	ck_assert_int_eq(cfg.log_level, LOG_DEBUG);
 }
 END_TEST

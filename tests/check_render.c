@@ -82,11 +82,15 @@ static void add_iface(uint8_t dir, uint64_t v4, uint64_t v6)
 	e->val.malformed = 1;
 }
 
+/* As --web.openmetrics-created asks, unless a test says otherwise. */
+static int created = 1;
+
 static const char *render(enum expo_format format, int with_hub)
 {
 	struct render_input in = { .series = &st, .snap = &snap, .read_seconds = 0.25,
 				   .flow_max_entries = 1024, .expired = 2, .evictions = 3,
-				   .start_time = START, .hub = with_hub ? &hub : NULL };
+				   .start_time = START, .hub = with_hub ? &hub : NULL,
+				   .created = created };
 
 	strbuf_reset(&out);
 	render_exposition(&out, format, &in);
@@ -226,8 +230,9 @@ START_TEST(full_text_exposition)
 }
 END_TEST
 
-/* OpenMetrics: counter families named without _total, every counter
- * sample followed by its _created, # EOF last; nothing else differs. */
+/* OpenMetrics (--web.openmetrics-created): counter families named
+ * without _total, every counter sample followed by its _created, # EOF
+ * last; nothing else differs. */
 START_TEST(openmetrics_exposition)
 {
 	const char *om;
@@ -263,6 +268,30 @@ START_TEST(openmetrics_exposition)
 }
 END_TEST
 
+/* By default OpenMetrics has no _created line, which Prometheus would
+ * store as a series of its own: the same text as with them, less those
+ * lines. */
+START_TEST(openmetrics_without_created)
+{
+	struct strbuf with = { 0 }, want = { 0 };
+	const char *line, *end;
+
+	one_read();
+	strbuf_puts(&with, render(EXPO_OPENMETRICS, 1));
+	for (line = with.data; *line; line = end + 1) {
+		end = strchr(line, '\n');
+		if (!strstr(line, "_created") || strstr(line, "_created") > end)
+			strbuf_append(&want, line, (size_t)(end - line + 1));
+	}
+	ck_assert_uint_lt(want.len, with.len);
+	created = 0;
+	ck_assert_str_eq(render(EXPO_OPENMETRICS, 1), want.data);
+	created = 1;
+	strbuf_free(&with);
+	strbuf_free(&want);
+}
+END_TEST
+
 /* _created is written without printf, and must read as printf's "%.3f"
  * would: halves of a millisecond exact in binary round to even, the rest
  * to nearest. */
@@ -274,6 +303,7 @@ static void created_as_printf(double created)
 	const char *got;
 
 	expo_init(&e, &sb, EXPO_OPENMETRICS);
+	e.created = 1;
 	expo_family(&e, "x", EXPO_COUNTER, "h");
 	expo_counter(&e, "", 0, 1, created);
 	snprintf(want, sizeof(want), "x_created %.3f\n", created);
@@ -385,6 +415,7 @@ static Suite *render_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, full_text_exposition);
 	tcase_add_test(tc, openmetrics_exposition);
+	tcase_add_test(tc, openmetrics_without_created);
 	tcase_add_test(tc, created_reads_as_printf_writes_it);
 	tcase_add_test(tc, failed_map_keeps_the_rest);
 	tcase_add_test(tc, events_families);

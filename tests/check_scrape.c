@@ -250,10 +250,15 @@ START_TEST(openmetrics_body)
 	text = scrape(FORMAT_OPENMETRICS);
 	has(text, "# TYPE tcflow_flow_packets counter\n"
 		  "tcflow_flow_packets_total" FLOW(1) " 7\n"
-		  "tcflow_flow_packets_created" FLOW(1) " ");
+		  "tcflow_flow_packets_total" FLOW(2) " 5\n");
 	has(text, "\ntcflow_flows 2\n");
 	ck_assert_ptr_null(strstr(text, "# TYPE tcflow_flow_packets_total"));
+	ck_assert_ptr_null(strstr(text, "_created"));
 	ck_assert_str_eq(text + strlen(text) - 6, "# EOF\n");
+	/* --web.openmetrics-created */
+	sc.openmetrics_created = 1;
+	has(scrape(FORMAT_OPENMETRICS), "tcflow_flow_packets_total" FLOW(1) " 7\n"
+					"tcflow_flow_packets_created" FLOW(1) " ");
 }
 END_TEST
 
@@ -402,7 +407,9 @@ START_TEST(large_body_kept_gzipped_only)
 	enum scrape_format format = _i ? FORMAT_OPENMETRICS : FORMAT_TEXT;
 	struct scrape_body whole = { 0 }, part = { 0 };
 	struct scrape_work work = { 0 };
-	struct render_input in = { .series = &sc.series, .snap = &sc.snap, .start_time = 1 };
+	/* OpenMetrics with _created: the side and the second thread write them too. */
+	struct render_input in = { .series = &sc.series, .snap = &sc.snap, .start_time = 1,
+				   .created = 1 };
 	const char *packets;
 	size_t at[4] = { 1, 2048 };
 

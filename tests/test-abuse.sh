@@ -163,7 +163,8 @@ stop_exporter TERM
 
 # ---- a body over 32 MiB: kept gzipped only, inflated for plain clients ----------------
 "$TCFLOW_MKFLOWS" --many=64000 "$tmp/many64k.pcap" || bail "mkflows"
-start_exporter huge --pcap="$tmp/many64k.pcap" --flow.labels=full --flow.max-series=0 ||
+start_exporter huge --pcap="$tmp/many64k.pcap" --flow.labels=full --flow.max-series=0 \
+	--web.openmetrics-created ||
 	bail "the replay of 64000 flows did not start"
 OM='Accept: application/openmetrics-text;version=1.0.0'
 in_a curl -s --max-time 20 -H "$OM" -o "$tmp/om.txt" -D "$tmp/om.head" "http://127.0.0.1:$EXP_PORT/metrics"

@@ -16,7 +16,8 @@
 #  - --flow.idle-timeout in replay-serve mode: the flows leave, counted in
 #    tcflow_flows_expired_total, and the series and interface totals stay;
 #    scrapes that overlap a sweep of 64000 flows estimate no eviction;
-#  - OpenMetrics 1.0 (with _created) on "Accept: application/openmetrics-text",
+#  - OpenMetrics 1.0 (with _created, as --web.openmetrics-created asks) on
+#    "Accept: application/openmetrics-text",
 #    and text 0.0.4 otherwise.
 #
 # The --once runs are in a network namespace of their own (unshare), so
@@ -578,8 +579,10 @@ else
 fi
 
 # OpenMetrics, on a label set with a fold (series without some labels, and
-# "other").
-start om --pcap="$tmp/flows.pcap" --flow.labels=services --flow.max-series=5 || finish
+# "other"), with _created (--web.openmetrics-created; test-http.sh checks
+# the default, without).
+start om --pcap="$tmp/flows.pcap" --flow.labels=services --flow.max-series=5 \
+	--web.openmetrics-created || finish
 url=http://127.0.0.1:$PORT/metrics
 headers() { curl -s --max-time 10 -D - -o "$tmp/body" "$@" | tr -d '\r'; }
 OM_TYPE='application/openmetrics-text; version=1.0.0; charset=utf-8'

@@ -3,9 +3,9 @@
 # The HTTP side end to end, on a deterministic data set: the exporter
 # replays a capture of known flows (tests/mkpcap) and serves it, and the
 # scrape is diffed against tests/fixtures/e2e-output.txt. Then the
-# protocol details a scraper relies on: content type, OpenMetrics with
-# _created, gzip, HEAD, 404, 405, the landing page, concurrent scrapes, and
-# promtool.
+# protocol details a scraper relies on: content type, OpenMetrics (with
+# _created only when asked for), gzip, HEAD, 404, 405, the landing page,
+# concurrent scrapes, and promtool.
 #   -u  rewrite the fixture from this run      -k  keep the exporter running
 set -u
 bin=${TCFLOW_BIN:?} mkpcap=${TCFLOW_MKPCAP:?}
@@ -17,9 +17,10 @@ done
 [ "$(id -u)" -eq 0 ] || { echo "# needs root to load BPF programs"; exit 77; }
 
 tmp=$(mktemp -d)
-pid=
+pid= pid2=
 cleanup() {
 	[ -n "$pid" ] && [ "$keep" -eq 0 ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	[ -n "$pid2" ] && kill "$pid2" 2>/dev/null && wait "$pid2" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -30,17 +31,23 @@ check() { local name=$1; shift; if "$@"; then ok "$name"; else not_ok "$name"; f
 
 "$mkpcap" "$tmp/known.pcap" || { echo "mkpcap failed"; exit 1; }
 t0=$(date +%s)
-"$bin" --pcap="$tmp/known.pcap" --web.listen-address=127.0.0.1:0 \
-	--web.telemetry-path=/metrics 2>"$tmp/log" &
-pid=$!
-for _ in $(seq 50); do
-	port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/log")
-	[ -n "$port" ] && break
-	sleep 0.1
-done
-if [ -z "$port" ]; then
-	echo "the exporter did not start:"; cat "$tmp/log"; exit 1
-fi
+# serve LOG [FLAG...]: the capture replayed and served on a port of its
+# own; sets port and started (the PID).
+serve() {
+	local log=$1
+	shift
+	"$bin" --pcap="$tmp/known.pcap" --web.listen-address=127.0.0.1:0 \
+		--web.telemetry-path=/metrics "$@" 2>"$log" &
+	started=$! port=
+	for _ in $(seq 50); do
+		port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$log")
+		[ -n "$port" ] && return 0
+		sleep 0.1
+	done
+	echo "the exporter did not start:"; cat "$log"; exit 1
+}
+serve "$tmp/log"
+pid=$started
 url=http://127.0.0.1:$port
 
 # The lines that differ from run to run are dropped before the diff.
@@ -66,16 +73,23 @@ headers() { curl -s -D - -o "$tmp/body" "$@" | tr -d '\r'; }
 headers "$url/metrics" >"$tmp/h"
 check "content type" grep -qx 'Content-Type: text/plain; version=0.0.4; charset=utf-8' "$tmp/h"
 check "the text format has no _created samples" bash -c "! grep -qE '^[a-z_]+_created[{ ]' '$tmp/scrape'"
-# OpenMetrics, as Prometheus asks for it: every counter sample has its
-# _created sample, same labels, a time between the start and now (the
-# replay's series are born when the replay ends, not at zero in 1970;
-# process_cpu_seconds' is the start time from /proc, to the second).
-headers -H 'Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5' \
-	"$url/metrics" >"$tmp/h"
+# OpenMetrics, as Prometheus asks for it: the text's samples, and no
+# _created sample, which Prometheus would store as a series of its own.
+OM='Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5'
+headers -H "$OM" "$url/metrics" >"$tmp/h"
 check "openmetrics content type" \
 	grep -qx 'Content-Type: application/openmetrics-text; version=1.0.0; charset=utf-8' "$tmp/h"
 check "openmetrics ends with # EOF" [ "$(tail -n 1 "$tmp/body")" = "# EOF" ]
-check "openmetrics: every counter sample has its _created, within the run" awk -v t0="$t0" -v t1="$(date +%s)" '
+samples() { grep -vE '^(#|process_|tcflow_scrape_duration_seconds |tcflow_http_)' "$1"; }
+check "openmetrics: the text's samples, no _created" cmp -s <(samples "$tmp/body") <(samples "$tmp/scrape")
+# With --web.openmetrics-created every counter sample has its _created
+# sample, same labels, a time between the start and now (the replay's
+# series are born when the replay ends, not at zero in 1970;
+# process_cpu_seconds' is the start time from /proc, to the second).
+serve "$tmp/log2" --web.openmetrics-created
+pid2=$started
+headers -H "$OM" "http://127.0.0.1:$port/metrics" >"$tmp/h"
+check "--web.openmetrics-created: every counter sample has its _created, within the run" awk -v t0="$t0" -v t1="$(date +%s)" '
 	/^#/ { next }
 	{ i = index($1, "{"); name = i ? substr($1, 1, i - 1) : $1; labels = i ? substr($1, i) : "" }
 	name ~ /_total$/ { total[substr(name, 1, length(name) - 6) labels] = 1; n++ }
@@ -84,6 +98,8 @@ check "openmetrics: every counter sample has its _created, within the run" awk -
 	END { for (k in total) if (!(k in created)) { print "no _created: " k; bad = 1 }
 		for (k in created) if (!(k in total) && k !~ /^tcflow_packet_size_bytes/) { print "stray _created: " k; bad = 1 }
 		exit bad || n < 20 }' "$tmp/body"
+kill "$pid2" && wait "$pid2" 2>/dev/null
+pid2=
 
 headers -H 'Accept-Encoding: gzip' "$url/metrics" >"$tmp/h"
 check "gzip content encoding" grep -qx 'Content-Encoding: gzip' "$tmp/h"

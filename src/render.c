@@ -291,7 +291,7 @@ static void packets_family(struct expo *e, struct series_store *st, const uint32
 			   const struct packets_line *pl)
 {
 	const uint64_t len_mask = (1u << SPAN_LEN_BITS) - 1;
-	int om = e->format == EXPO_OPENMETRICS;
+	int with_created = e->format == EXPO_OPENMETRICS && e->created;
 
 	expo_family(e, PACKETS_FAMILY, EXPO_COUNTER,
 		    "Packets of each series of flows (a GSO packet counts as its segments); the series with every other label \"other\" holds the rest of its interface and direction.");
@@ -306,9 +306,9 @@ static void packets_family(struct expo *e, struct series_store *st, const uint32
 	/* Nothing flushed: the copies' sources stay until the end, and so
 	 * does the rest of the text (at most about twice sink->at). */
 	for (size_t i = 0; order && i < st->n_series && !e->out->oom; i++) {
-		double created = 0;	/* only OpenMetrics has a place for it */
+		double created = 0;	/* read only where it is written */
 
-		if (om) {
+		if (with_created) {
 			prefetch_ahead(st, order, i, offsetof(struct series, created));
 			created = st->series[order[i]].created;
 		}

@@ -44,6 +44,7 @@ void scraper_init(struct scraper *s, int flows_fd, int ifaces_fd, int losses_fd,
 	s->text_max = SCRAPE_TEXT_MAX;
 	s->gzip_split = SCRAPE_GZIP_SPLIT;
 	s->work.one_thread = sysconf(_SC_NPROCESSORS_ONLN) < 2;
+	s->gzip_one_thread = s->work.one_thread;
 	series_init(&s->series, labels);
 }
 
@@ -238,13 +239,16 @@ static struct scrape_body *latest_or_new(struct scraper *s, enum scrape_format f
 }
 
 /* Called with the lock held: the gzip variant, made once per body. A
- * failed variant is emptied, never cached half made. */
+ * failed variant is emptied, never cached half made. Its second thread is
+ * not the render's, which a scrape running beside may hold, and starts
+ * only for a text worth splitting. */
 static int make_gzip(struct scraper *s, struct scrape_body *b)
 {
 	if (b->gzip.len)
 		return 0;
-	if (!s->gzip_worker && !s->work.one_thread && b->text.len >= s->gzip_split)
-		s->gzip_worker = worker_new();
+	if (!s->gzip_worker && !s->gzip_one_thread && b->text.len >= s->gzip_split &&
+	    !(s->gzip_worker = worker_new()))
+		s->gzip_one_thread = 1;	/* no thread to be had: one from now on */
 	if (scrape_gzip(&b->text, &b->gzip, s->gzip_worker, s->gzip_split)) {
 		strbuf_reset(&b->gzip);
 		return -1;

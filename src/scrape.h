@@ -29,7 +29,9 @@ enum scrape_format { FORMAT_TEXT = EXPO_TEXT, FORMAT_OPENMETRICS = EXPO_OPENMETR
 #define SCRAPE_TEXT_MAX ((size_t)32 << 20)
 
 /* A text held whole from this length up is gzipped in two halves at once,
- * the second on a second thread, where there is one. */
+ * the second on a second thread, where there is one. Below it the gzip
+ * takes under 2 ms, and an exporter that never makes a larger text starts
+ * no thread for it. */
 #define SCRAPE_GZIP_SPLIT ((size_t)4 << 20)
 
 /* What one body tells the rendering of the next. */
@@ -85,6 +87,7 @@ struct scraper {
 	/* Under the lock: a body's gzip made on request. Not work's worker,
 	 * which a scrape may be using meanwhile. */
 	struct worker *gzip_worker;
+	int gzip_one_thread;	/* as work.one_thread, for gzip_worker */
 	/* Families of other parts (the HTTP server), rendered last. */
 	void (*extra_render)(void *cls, struct expo *e);
 	void *extra_cls;

@@ -78,11 +78,12 @@ static void deflate_chunk(struct expo_sink *sink, struct strbuf *text)
 }
 
 static void deflate_sink_init(struct deflate_sink *d, struct strbuf *text, struct strbuf *out,
-			      enum expo_format format, size_t at)
+			      enum expo_format format, int created, size_t at)
 {
 	strbuf_reset(text);
 	strbuf_reset(out);
 	expo_init(&d->e, text, format);
+	d->e.created = created;
 	d->base = (struct expo_sink){ .at = at, .flush = deflate_chunk };
 	d->e.sink = &d->base;
 	d->z = NULL;
@@ -146,10 +147,10 @@ static int twin_start(struct expo_sink *sink, const struct expo *e, const struct
 
 	if (!scrape_worker(w))
 		return -1;
-	deflate_sink_init(&t->bytes, &w->twin_text[0], &w->twin_out[0], e->format, g->side.base.at);
-	deflate_sink_init(&t->packets, &w->twin_text[1], &w->twin_out[1], e->format,
+	deflate_sink_init(&t->bytes, &w->twin_text[0], &w->twin_out[0], e->format, e->created,
 			  g->side.base.at);
-	t->bytes.e.created = t->packets.e.created = e->created;
+	deflate_sink_init(&t->packets, &w->twin_text[1], &w->twin_out[1], e->format, e->created,
+			  g->side.base.at);
 	/* Made here, so that they and their growth stay in this thread's heap,
 	 * where the body's gzip can reuse what they free (at 1M series in
 	 * OpenMetrics, 3-5 MiB of peak RSS). */
@@ -252,10 +253,11 @@ static void strbuf_swap(struct strbuf *a, struct strbuf *b)
 
 /* After a large body, the next is taken for large from the start. */
 static void begin_large(struct gzip_sink *g, struct scrape_work *w, enum scrape_format format,
-			size_t at)
+			int created, size_t at)
 {
 	g->base.at = at;
-	deflate_sink_init(&g->side, &w->side_text, &w->side_out, (enum expo_format)format, at);
+	deflate_sink_init(&g->side, &w->side_text, &w->side_out, (enum expo_format)format,
+			  created, at);
 	g->base.side = &g->side.e;
 	g->base.splice = gzip_splice;
 	g->base.twin = twin_start;
@@ -271,10 +273,9 @@ int scrape_render(struct scrape_body *b, enum scrape_format format, struct rende
 
 	/* The text of a large body is not held up to text_max first, and its
 	 * packets family is made beside its bytes family. */
-	if (w->last_len > text_max) {
-		begin_large(&g, w, format, GZIP_CHUNK < text_max ? GZIP_CHUNK : text_max);
-		g.side.e.created = in->created;
-	}
+	if (w->last_len > text_max)
+		begin_large(&g, w, format, in->created,
+			    GZIP_CHUNK < text_max ? GZIP_CHUNK : text_max);
 	/* Write into the larger buffer: the other is let go. */
 	if (w->buf.cap > b->text.cap)
 		strbuf_swap(&w->buf, &b->text);

@@ -12,10 +12,11 @@
  * builds the state; of the other four (buffers reused: the steady state)
  * each step's best time is reported, in wall and in CPU time, so that
  * other work on the machine inflates the ratios less.
- * Usage: bench_scrape N [--labels=SPEC] [--max-series=M] [--openmetrics] [--rounds=R]
+ * Usage: bench_scrape N [--labels=SPEC] [--max-series=M] [--openmetrics[-created]] [--rounds=R]
  *        [--text-max=BYTES] [--dump=FILE]
  * (--text-max: where bodies are kept gzipped only; 0 never.)
- * (--openmetrics: the format Prometheus asks for first, with _created lines.)
+ * (--openmetrics: the format Prometheus asks for first; --openmetrics-created: with
+ * _created lines, as --web.openmetrics-created writes them.)
  * (--rounds: 5 by default; more to profile the steady state.)
  * (--dump writes the last text: the same for every build, to compare.)
  * Run by scripts/bench-scrape.sh; one process per size so that peak RSS is
@@ -211,6 +212,7 @@ int main(int argc, char **argv)
 		     bpf_map__fd(skel->maps.losses), 0, &ls);
 	in.series = &sc.series;
 	in.snap = &sc.snap;
+	in.created = arg_of(argc, argv, "--openmetrics-created", &om);
 	if (text_max)
 		sc.text_max = strtoull(text_max, NULL, 10) ?: SIZE_MAX;
 	for (uint64_t round = 0, rounds = strtoull(rounds_arg, NULL, 10); round < rounds; round++) {

@@ -426,6 +426,8 @@ START_TEST(large_body_kept_gzipped_only)
 	at[2] = (size_t)(packets - whole.text.data);
 	at[3] = at[2] + 1;
 	ck_assert_uint_gt(at[2], 4 * 2048);
+	if (format == FORMAT_OPENMETRICS)
+		has(whole.text.data, "tcflow_flow_packets_created" FLOW(1) " ");
 	for (size_t i = 0; i < 16; i++) {
 		/* Compressed by the worker thread, then on the rendering thread. */
 		if (i == 8) {
@@ -476,7 +478,7 @@ START_TEST(scraper_keeps_large_bodies_gzipped)
 	/* Held whole: its gzip made on request, in halves. */
 	sc.text_max = SIZE_MAX;
 	sc.gzip_split = 2048;
-	sc.work.one_thread = 0;	/* on one CPU too */
+	sc.gzip_one_thread = 0;	/* on one CPU too */
 	b = scraper_get(&sc, format, 1);
 	ck_assert_ptr_nonnull(b);
 	ck_assert_ptr_nonnull(sc.gzip_worker);

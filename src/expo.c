@@ -175,7 +175,7 @@ static void end_u64(struct expo *e, uint64_t v)
  * for. The text format has no place for it. */
 static int writes_created(const struct expo *e, double created)
 {
-	return e->format == EXPO_OPENMETRICS && e->created && created > 0;
+	return expo_has_created(e) && created > 0;
 }
 
 static void created_line(struct expo *e, const struct expo_label *l, size_t n, double created)

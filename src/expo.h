@@ -60,6 +60,11 @@ struct expo {
 };
 
 void expo_init(struct expo *e, struct strbuf *out, enum expo_format format);
+/* Whether e's counters carry their x_created: OpenMetrics, where asked for. */
+static inline int expo_has_created(const struct expo *e)
+{
+	return e->format == EXPO_OPENMETRICS && e->created;
+}
 /* Starts a family. A counter's name is given without _total. */
 void expo_family(struct expo *e, const char *name, enum expo_type type, const char *help);
 /* The family whose samples follow, without its HELP and TYPE (a side). */

@@ -291,7 +291,7 @@ static void packets_family(struct expo *e, struct series_store *st, const uint32
 			   const struct packets_line *pl)
 {
 	const uint64_t len_mask = (1u << SPAN_LEN_BITS) - 1;
-	int with_created = e->format == EXPO_OPENMETRICS && e->created;
+	int with_created = expo_has_created(e);
 
 	expo_family(e, PACKETS_FAMILY, EXPO_COUNTER,
 		    "Packets of each series of flows (a GSO packet counts as its segments); the series with every other label \"other\" holds the rest of its interface and direction.");

@@ -246,9 +246,8 @@ static int make_gzip(struct scraper *s, struct scrape_body *b)
 {
 	if (b->gzip.len)
 		return 0;
-	if (!s->gzip_worker && !s->gzip_one_thread && b->text.len >= s->gzip_split &&
-	    !(s->gzip_worker = worker_new()))
-		s->gzip_one_thread = 1;	/* no thread to be had: one from now on */
+	if (b->text.len >= s->gzip_split)
+		worker_lazy(&s->gzip_worker, &s->gzip_one_thread);
 	if (scrape_gzip(&b->text, &b->gzip, s->gzip_worker, s->gzip_split)) {
 		strbuf_reset(&b->gzip);
 		return -1;

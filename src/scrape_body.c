@@ -16,9 +16,7 @@
 
 struct worker *scrape_worker(struct scrape_work *w)
 {
-	if (!w->worker && !w->one_thread && !(w->worker = worker_new()))
-		w->one_thread = 1;	/* no thread to be had: one from now on */
-	return w->worker;
+	return worker_lazy(&w->worker, &w->one_thread);
 }
 
 /* Once a body is to be kept gzipped, the text is compressed a megabyte at

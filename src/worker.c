@@ -50,6 +50,13 @@ struct worker *worker_new(void)
 	return w;
 }
 
+struct worker *worker_lazy(struct worker **w, int *none)
+{
+	if (!*w && !*none && !(*w = worker_new()))
+		*none = 1;
+	return *w;
+}
+
 void worker_start(struct worker *w, void (*fn)(void *arg), void *arg)
 {
 	pthread_mutex_lock(&w->lock);

@@ -15,6 +15,9 @@ struct worker;
 
 /* NULL when no thread can be started. */
 struct worker *worker_new(void);
+/* *w, started on first need; NULL where *none is set (one CPU, a test) or
+ * once no thread could be had, which sets it: not tried again. */
+struct worker *worker_lazy(struct worker **w, int *none);
 /* Runs fn(arg) on the thread; one job at a time, each ended by
  * worker_join before the next. */
 void worker_start(struct worker *w, void (*fn)(void *arg), void *arg);
